@@ -1,0 +1,71 @@
+# iforest-tools - anomaly detection for time series, as Unix filters.
+# GNU make; C11, libc and libm only.
+
+VERSION   = 0.1.0
+PREFIX    = /usr/local
+BINDIR    = $(PREFIX)/bin
+MANDIR    = $(PREFIX)/share/man
+DESTDIR   =
+
+CC        = cc
+CFLAGS    = -std=c11 -O2 -g -Wall -Wextra -pedantic
+CPPFLAGS  = -D_POSIX_C_SOURCE=200809L -DVERSION='"$(VERSION)"'
+LDFLAGS   =
+LDLIBS    = -lm
+
+PROGS     = alert-mail iforest-score iforest-train ts-fromjson ts-tojson
+LIBOBJ    = $(patsubst %.c,%.o,$(wildcard lib/*.c))
+UNITS     = $(patsubst tests/unit/%.c,tests/bin/%,$(wildcard tests/unit/*.c))
+TOOLS     = $(patsubst tests/tools/%.c,tests/bin/%,$(wildcard tests/tools/*.c))
+BINS      = $(addprefix bin/,$(PROGS))
+MANS      = $(wildcard man/man1/*.1)
+
+all: $(BINS)
+
+lib/libiforest.a: $(LIBOBJ)
+	rm -f $@
+	$(AR) rcs $@ $(LIBOBJ)
+
+$(LIBOBJ): lib/*.h
+
+bin/%: cmd/%.c lib/libiforest.a lib/*.h
+	@mkdir -p bin
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Ilib $(LDFLAGS) -o $@ $< \
+	    lib/libiforest.a $(LDLIBS)
+
+tests/bin/%: tests/unit/%.c tests/unit/unit.h lib/libiforest.a lib/*.h
+	@mkdir -p tests/bin
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Ilib $(LDFLAGS) -o $@ $< \
+	    lib/libiforest.a $(LDLIBS)
+
+tests/bin/%: tests/tools/%.c lib/libiforest.a lib/*.h
+	@mkdir -p tests/bin
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Ilib $(LDFLAGS) -o $@ $< \
+	    lib/libiforest.a $(LDLIBS)
+
+# Packages the tests and the demo need on a fresh Debian machine.
+deps:
+	sh tests/deps.sh
+
+check: all $(UNITS) $(TOOLS)
+	sh tests/run
+
+demo: all
+	sh demo/run.sh
+
+lint:
+	sh tests/lint.sh
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	cp $(BINS) $(DESTDIR)$(BINDIR)/
+	cp $(MANS) $(DESTDIR)$(MANDIR)/man1/
+
+uninstall:
+	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$$p; done
+	for m in $(notdir $(MANS)); do rm -f $(DESTDIR)$(MANDIR)/man1/$$m; done
+
+clean:
+	rm -rf bin tests/bin lib/*.o lib/libiforest.a demo/out
+
+.PHONY: all check clean demo deps install lint uninstall

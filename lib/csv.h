@@ -1,0 +1,68 @@
+/*
+ * csv.h - reading and writing CSV (RFC 4180) as people really write it.
+ *
+ * The reader takes records from a file descriptor in large blocks and
+ * accepts: LF or CRLF line ends, a UTF-8 byte-order mark before the first
+ * record (dropped), quoted fields holding commas, doubled quotes and line
+ * breaks, a last record without a final newline, and records of any
+ * length up to the limit given to csv_open.  Blank lines are skipped
+ * (so is a line holding only a CR).
+ *
+ * It refuses, with the line and column in the error: a quote inside an
+ * unquoted field, text after a closing quote, a quoted field still open
+ * at the end of the input, a NUL byte, a record longer than the limit,
+ * and a record whose field count differs from the first record's (the
+ * header's).
+ *
+ * csv_read fills a struct csv_record that stays valid until the next call.
+ * Each field is unquoted and NUL-terminated; `raw` is the record's bytes
+ * exactly as read, without its line end, for programs that pass rows
+ * through untouched.  Everything belongs to the reader.
+ *
+ * Returns: csv_read gives 1 for a record, 0 at the end of the input and
+ * -1 on an error (in *e).  csv_open gives NULL only when out of memory.
+ */
+#ifndef CSV_H
+#define CSV_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "err.h"
+
+/* Default longest record, in bytes: generous, but not unbounded. */
+#define CSV_MAXRECORD ((size_t)64 << 20)
+
+struct csv_record {
+	char	**field;	/* nfield unquoted, NUL-terminated fields */
+	size_t	 *len;		/* their lengths (a field may hold no NUL) */
+	size_t	  nfield;
+	const char *raw;	/* the record as read, line end excluded */
+	size_t	  rawlen;
+	long	  line;		/* line on which the record starts */
+};
+
+struct csv_reader;
+
+/*
+ * Read from the open descriptor FD (not closed by csv_close).  MAXRECORD
+ * bounds one record's size; 0 means CSV_MAXRECORD.
+ */
+struct csv_reader *csv_open(int fd, size_t maxrecord);
+void	csv_close(struct csv_reader *r);
+
+int	csv_read(struct csv_reader *r, struct csv_record *rec, struct err *e);
+
+/* Index of the field named NAME in the header HDR, or -1. */
+long	csv_find(const struct csv_record *hdr, const char *name);
+
+/* Does a field of these bytes need quotes on output? */
+int	csv_needs_quotes(const char *s, size_t len);
+
+/*
+ * Write the LEN bytes at S as one field, quoted only when it must be.
+ * Returns 0, or -1 when the stream reports an error.
+ */
+int	csv_put_field(FILE *fp, const char *s, size_t len);
+
+#endif

@@ -1,0 +1,36 @@
+/*
+ * err.h - how the library reports an error to its caller.
+ *
+ * A library function that can fail takes a `struct err *` owned by the
+ * caller, fills it and returns -1 (or NULL).  The message is lower case,
+ * has no final period and says what was expected.  `line` and `col` are
+ * 1-based positions in the input the function was reading, or 0 when the
+ * error is not tied to a place (an allocation failure, a read error).
+ *
+ * The library never prints and never exits: the program decides what to
+ * say and which exit status to use.
+ */
+#ifndef ERR_H
+#define ERR_H
+
+struct err {
+	long	line;
+	long	col;
+	char	msg[256];
+};
+
+/* Fill E with a formatted message and position; return -1. */
+int	err_set(struct err *e, long line, long col, const char *fmt, ...)
+#if defined(__GNUC__)
+	    __attribute__((format(printf, 4, 5)))
+#endif
+	    ;
+
+/* As err_set, appending ": " and strerror(errno). */
+int	err_sys(struct err *e, const char *fmt, ...)
+#if defined(__GNUC__)
+	    __attribute__((format(printf, 2, 3)))
+#endif
+	    ;
+
+#endif
