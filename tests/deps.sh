@@ -1,0 +1,20 @@
+#!/bin/sh
+# Install what building and testing need on a Debian machine: a C
+# compiler, make, and man-db and mandoc, which check the manual pages.
+# Does nothing when all of it is already there.
+
+need=
+command -v cc >/dev/null 2>&1 || need="$need gcc libc6-dev"
+command -v make >/dev/null 2>&1 || need="$need make"
+command -v man >/dev/null 2>&1 || need="$need man-db"
+command -v groff >/dev/null 2>&1 || need="$need groff-base"
+command -v mandoc >/dev/null 2>&1 || need="$need mandoc"
+
+[ -z "$need" ] && exit 0
+
+sudo=
+[ "$(id -u)" -ne 0 ] && sudo=sudo
+echo "installing:$need"
+$sudo apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
+    --no-install-recommends $need
