@@ -1,0 +1,551 @@
+/* csv.c - reading CSV records from a descriptor, writing CSV fields. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "csv.h"
+
+/*
+ * Input is read in blocks of at least this much; the buffer grows past it
+ * only when one record needs more.
+ */
+#define BLOCK	((size_t)128 << 10)
+
+struct csv_reader {
+	int	 fd;
+	size_t	 maxrecord;
+	char	*buf;		/* bytes [pos, len) are read, not consumed */
+	size_t	 cap, pos, len;
+	int	 eof;		/* read(2) has reported the end */
+	int	 started;	/* the byte-order mark has been looked for */
+	long	 line;		/* physical line of buf[pos] */
+	size_t	 nexpect;	/* fields per record, 0 before the first */
+
+	char	*out;		/* the record's fields, unquoted, each ended */
+	size_t	 outcap;	/* by a NUL */
+	char	**field;
+	size_t	*flen;
+	size_t	*foff;		/* where each field starts in out */
+	size_t	 nfield, fcap;
+
+	int	 failed;	/* the input cannot be read on: repeat saved */
+	struct err saved;
+};
+
+struct csv_reader *
+csv_open(int fd, size_t maxrecord)
+{
+	struct csv_reader *r;
+
+	if ((r = calloc(1, sizeof *r)) == NULL)
+		return NULL;
+	r->fd = fd;
+	if (maxrecord == 0)
+		maxrecord = CSV_MAXRECORD;
+	/* Keep the arithmetic on record sizes clear of overflow. */
+	if (maxrecord > SIZE_MAX / 4)
+		maxrecord = SIZE_MAX / 4;
+	r->maxrecord = maxrecord;
+	r->line = 1;
+	r->cap = BLOCK;
+	r->outcap = 1024;
+	r->fcap = 16;
+	r->buf = malloc(r->cap);
+	r->out = malloc(r->outcap);
+	r->field = malloc(r->fcap * sizeof *r->field);
+	r->flen = malloc(r->fcap * sizeof *r->flen);
+	r->foff = malloc(r->fcap * sizeof *r->foff);
+	if (r->buf == NULL || r->out == NULL || r->field == NULL ||
+	    r->flen == NULL || r->foff == NULL) {
+		csv_close(r);
+		return NULL;
+	}
+	return r;
+}
+
+void
+csv_close(struct csv_reader *r)
+{
+	if (r == NULL)
+		return;
+	free(r->buf);
+	free(r->out);
+	free(r->field);
+	free(r->flen);
+	free(r->foff);
+	free(r);
+}
+
+static int
+toolong(struct csv_reader *r, struct err *e)
+{
+	return err_set(e, r->line, 0, "record longer than %zu bytes",
+	    r->maxrecord);
+}
+
+/*
+ * Read more input after the bytes held, keeping the unconsumed ones (their
+ * offsets from pos stay valid, their addresses may not).  Returns 1 when
+ * bytes were added, 0 at the end of the input, -1 on an error.  It is
+ * called only while the held bytes are all part of one unfinished record,
+ * which is where the record's length limit is enforced.
+ */
+static int
+more(struct csv_reader *r, struct err *e)
+{
+	size_t held = r->len - r->pos;
+	ssize_t n;
+
+	if (r->eof)
+		return 0;
+	if (held > r->maxrecord + 1)	/* +1: a CR that may end the line */
+		return toolong(r, e);
+
+	if (r->cap - r->len < BLOCK / 2 && r->pos > 0) {
+		memmove(r->buf, r->buf + r->pos, held);
+		r->pos = 0;
+		r->len = held;
+	}
+	if (r->cap - r->len < BLOCK / 2) {
+		char *nb;
+
+		if (r->cap > SIZE_MAX / 2 ||
+		    (nb = realloc(r->buf, r->cap * 2)) == NULL)
+			return err_set(e, r->line, 0, "out of memory");
+		r->buf = nb;
+		r->cap *= 2;
+	}
+
+	do
+		n = read(r->fd, r->buf + r->len, r->cap - r->len);
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return err_sys(e, "cannot read");
+	if (n == 0) {
+		r->eof = 1;
+		return 0;
+	}
+	r->len += (size_t)n;
+	return 1;
+}
+
+/* Make room in out for NEED bytes. */
+static int
+outroom(struct csv_reader *r, size_t need, struct err *e)
+{
+	size_t cap = r->outcap;
+	char *nb;
+
+	if (need <= cap)
+		return 0;
+	while (cap < need) {
+		if (cap > SIZE_MAX / 2)
+			return err_set(e, r->line, 0, "out of memory");
+		cap *= 2;
+	}
+	if ((nb = realloc(r->out, cap)) == NULL)
+		return err_set(e, r->line, 0, "out of memory");
+	r->out = nb;
+	r->outcap = cap;
+	return 0;
+}
+
+/* Start a new field at offset OFF of out. */
+static int
+addfield(struct csv_reader *r, size_t off, struct err *e)
+{
+	if (r->nfield == r->fcap) {
+		size_t n = r->fcap * 2;
+		char **f;
+		size_t *l, *o;
+
+		if (n > SIZE_MAX / sizeof *r->field)
+			return err_set(e, r->line, 0, "out of memory");
+		if ((f = realloc(r->field, n * sizeof *f)) == NULL)
+			return err_set(e, r->line, 0, "out of memory");
+		r->field = f;
+		if ((l = realloc(r->flen, n * sizeof *l)) == NULL)
+			return err_set(e, r->line, 0, "out of memory");
+		r->flen = l;
+		if ((o = realloc(r->foff, n * sizeof *o)) == NULL)
+			return err_set(e, r->line, 0, "out of memory");
+		r->foff = o;
+		r->fcap = n;
+	}
+	r->foff[r->nfield++] = off;
+	return 0;
+}
+
+/*
+ * Make byte I (counted from pos) of the record available.  Returns 1, 0
+ * when the input ends first, or -1.  The out buffer is kept as large as
+ * the held input, so that unquoting never needs to check its room.
+ */
+static int
+avail(struct csv_reader *r, size_t i, struct err *e)
+{
+	int rc;
+
+	while (r->pos + i >= r->len) {
+		if ((rc = more(r, e)) <= 0)
+			return rc;
+		if (outroom(r, r->len - r->pos + 1, e) == -1)
+			return -1;
+	}
+	return 1;
+}
+
+/*
+ * Skip blank lines (also a line holding only a CR) and, at the very start,
+ * a UTF-8 byte-order mark.  Returns 1 when a record follows, 0 at the end
+ * of the input, -1 on an error.
+ */
+static int
+skipblank(struct csv_reader *r, struct err *e)
+{
+	int rc;
+
+	while (!r->started) {
+		if (r->len - r->pos >= 3 || r->eof) {
+			if (r->len - r->pos >= 3 &&
+			    memcmp(r->buf + r->pos, "\xef\xbb\xbf", 3) == 0)
+				r->pos += 3;
+			r->started = 1;
+		} else if (more(r, e) == -1)
+			return -1;
+	}
+
+	for (;;) {
+		if (r->pos == r->len) {
+			if ((rc = more(r, e)) <= 0)
+				return rc;
+			continue;
+		}
+		if (r->buf[r->pos] == '\n') {
+			r->pos++;
+			r->line++;
+			continue;
+		}
+		if (r->buf[r->pos] != '\r')
+			return 1;
+		if (r->pos + 1 == r->len) {
+			if ((rc = more(r, e)) == -1)
+				return -1;
+			if (rc == 0) {
+				r->pos++;
+				return 0;
+			}
+			continue;
+		}
+		if (r->buf[r->pos + 1] != '\n')
+			return 1;
+		r->pos += 2;
+		r->line++;
+	}
+}
+
+/*
+ * The general parser, for a record holding a quote: fields may be quoted
+ * and span lines.  On success the fields are in out, *RAWLEN is the
+ * record's length without its line end and *NEXT is where the following
+ * record starts (both from pos), and *NLINE is the count of line breaks
+ * consumed.
+ */
+static int
+parse_quoted(struct csv_reader *r, size_t *rawlen, size_t *next,
+    long *nline, struct err *e)
+{
+	const char *b;
+	char *out;
+	size_t i = 0, o = 0, lstart = 0, n, start;
+	long line = r->line, qline;
+	int c = 0, rc;
+
+	if (outroom(r, r->len - r->pos + 1, e) == -1)
+		return -1;
+	r->nfield = 0;
+
+#define REFRESH() do {						\
+	b = r->buf + r->pos;					\
+	n = r->len - r->pos;					\
+	out = r->out;						\
+} while (0)
+
+	REFRESH();
+	for (;;) {
+		start = o;
+		if (addfield(r, start, e) == -1)
+			return -1;
+		if ((rc = avail(r, i, e)) == -1)
+			return -1;
+		REFRESH();
+
+		if (rc == 1 && b[i] == '"') {
+			size_t qcol = i - lstart + 1;
+
+			qline = line;
+			i++;
+			for (;;) {
+				if (i == n) {
+					if ((rc = avail(r, i, e)) == -1)
+						return -1;
+					if (rc == 0)
+						return err_set(e, qline,
+						    (long)qcol, "quoted field "
+						    "not closed at the end of "
+						    "the input");
+					REFRESH();
+				}
+				c = b[i];
+				if (c == '"') {
+					if ((rc = avail(r, i + 1, e)) == -1)
+						return -1;
+					REFRESH();
+					if (rc == 1 && b[i + 1] == '"') {
+						out[o++] = '"';
+						i += 2;
+						continue;
+					}
+					i++;
+					break;
+				}
+				if (c == '\0')
+					return err_set(e, line,
+					    (long)(i - lstart + 1),
+					    "NUL byte in the input");
+				if (c == '\n') {
+					line++;
+					lstart = i + 1;
+				}
+				out[o++] = (char)c;
+				i++;
+			}
+
+			/* Only a comma or the line's end may follow. */
+			if ((rc = avail(r, i, e)) == -1)
+				return -1;
+			REFRESH();
+			if (rc == 1 && b[i] == '\r') {
+				if ((rc = avail(r, i + 1, e)) == -1)
+					return -1;
+				REFRESH();
+				if (rc == 0 || b[i + 1] == '\n')
+					i++;
+				else
+					rc = 2;
+			}
+			if (rc == 2 || (rc == 1 && b[i] != ',' &&
+			    b[i] != '\n'))
+				return err_set(e, line,
+				    (long)(i - lstart + 1), "text after a "
+				    "closing quote (expected a comma or "
+				    "the end of the line)");
+		} else if (rc == 1) {
+			for (;;) {
+				if (i == n) {
+					if ((rc = avail(r, i, e)) == -1)
+						return -1;
+					if (rc == 0)
+						break;
+					REFRESH();
+				}
+				c = b[i];
+				if (c == ',' || c == '\n')
+					break;
+				if (c == '"')
+					return err_set(e, line,
+					    (long)(i - lstart + 1), "quote "
+					    "inside an unquoted field (quote "
+					    "the whole field and double the "
+					    "quotes in it)");
+				if (c == '\0')
+					return err_set(e, line,
+					    (long)(i - lstart + 1),
+					    "NUL byte in the input");
+				out[o++] = (char)c;
+				i++;
+			}
+			/* A CR ending the line is the line end's. */
+			if ((rc == 0 || c == '\n') && o > start &&
+			    out[o - 1] == '\r')
+				o--;
+		}
+
+		r->flen[r->nfield - 1] = o - start;
+		out[o++] = '\0';
+		if (rc == 0 || i == n) {
+			*next = i;
+			break;
+		}
+		if (b[i] == '\n') {
+			*next = i + 1;
+			line++;
+			break;
+		}
+		i++;			/* the comma */
+	}
+#undef REFRESH
+
+	*rawlen = i;
+	if (i > 0 && b[i - 1] == '\r')
+		(*rawlen)--;
+	*nline = line - r->line;
+	return 0;
+}
+
+/*
+ * The common case: find the line's end with memchr, and when the line
+ * holds no quote it is the whole record, split at its commas.
+ */
+static int
+parse(struct csv_reader *r, struct csv_record *rec, struct err *e)
+{
+	size_t done = 0, end, next = 0, rawlen, k;
+	long nline = 0;
+	char *base, *nl = NULL, *s, *q, *lim;
+	int rc;
+
+	for (;;) {
+		base = r->buf + r->pos;
+		nl = memchr(base + done, '\n', r->len - r->pos - done);
+		if (nl != NULL)
+			break;
+		done = r->len - r->pos;
+		if ((rc = more(r, e)) == -1)
+			return -1;
+		if (rc == 0)
+			break;
+	}
+	base = r->buf + r->pos;
+	end = nl != NULL ? (size_t)(nl - base) : r->len - r->pos;
+	rawlen = end;
+	if (rawlen > 0 && base[rawlen - 1] == '\r')
+		rawlen--;
+	if (rawlen > r->maxrecord)
+		return toolong(r, e);
+
+	if (memchr(base, '"', rawlen) != NULL) {
+		if (parse_quoted(r, &rawlen, &next, &nline, e) == -1)
+			return -1;
+		if (rawlen > r->maxrecord)
+			return toolong(r, e);
+	} else {
+		if ((q = memchr(base, '\0', rawlen)) != NULL)
+			return err_set(e, r->line, (long)(q - base + 1),
+			    "NUL byte in the input");
+		if (outroom(r, rawlen + 1, e) == -1)
+			return -1;
+		memcpy(r->out, base, rawlen);
+		r->out[rawlen] = '\0';
+		r->nfield = 0;
+		s = r->out;
+		lim = r->out + rawlen;
+		for (;;) {
+			if ((q = memchr(s, ',', (size_t)(lim - s))) == NULL)
+				q = lim;
+			if (addfield(r, (size_t)(s - r->out), e) == -1)
+				return -1;
+			r->flen[r->nfield - 1] = (size_t)(q - s);
+			*q = '\0';
+			if (q == lim)
+				break;
+			s = q + 1;
+		}
+		next = nl != NULL ? end + 1 : end;
+		nline = nl != NULL;
+	}
+
+	for (k = 0; k < r->nfield; k++)
+		r->field[k] = r->out + r->foff[k];
+	rec->field = r->field;
+	rec->len = r->flen;
+	rec->nfield = r->nfield;
+	rec->raw = r->buf + r->pos;
+	rec->rawlen = rawlen;
+	rec->line = r->line;
+	r->pos += next;
+	r->line += nline;
+	return 0;
+}
+
+int
+csv_read(struct csv_reader *r, struct csv_record *rec, struct err *e)
+{
+	int rc;
+
+	if (r->failed)
+		goto fail;
+	if ((rc = skipblank(r, &r->saved)) == -1) {
+		r->failed = 1;
+		goto fail;
+	}
+	if (rc == 0)
+		return 0;
+	if (parse(r, rec, &r->saved) == -1) {
+		r->failed = 1;
+		goto fail;
+	}
+
+	/* A ragged record is reported, but the next one can still be read. */
+	if (r->nexpect == 0)
+		r->nexpect = rec->nfield;
+	else if (rec->nfield != r->nexpect)
+		return err_set(e, rec->line, 0,
+		    "expected %zu fields, found %zu", r->nexpect, rec->nfield);
+	return 1;
+
+fail:
+	if (e != NULL)
+		*e = r->saved;
+	return -1;
+}
+
+long
+csv_find(const struct csv_record *hdr, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < hdr->nfield; i++)
+		if (strcmp(hdr->field[i], name) == 0)
+			return (long)i;
+	return -1;
+}
+
+int
+csv_needs_quotes(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] == ',' || s[i] == '"' || s[i] == '\n' ||
+		    s[i] == '\r')
+			return 1;
+	return 0;
+}
+
+int
+csv_put_field(FILE *fp, const char *s, size_t len)
+{
+	const char *q, *end = s + len;
+	size_t n;
+
+	if (!csv_needs_quotes(s, len))
+		return len == 0 || fwrite(s, 1, len, fp) == len ? 0 : -1;
+
+	if (putc('"', fp) == EOF)
+		return -1;
+	while ((q = memchr(s, '"', (size_t)(end - s))) != NULL) {
+		/* Write through the quote, then once more to double it. */
+		n = (size_t)(q - s) + 1;
+		if (fwrite(s, 1, n, fp) != n || putc('"', fp) == EOF)
+			return -1;
+		s = q + 1;
+	}
+	n = (size_t)(end - s);
+	if (n > 0 && fwrite(s, 1, n, fp) != n)
+		return -1;
+	return putc('"', fp) == EOF ? -1 : 0;
+}
