@@ -1,0 +1,386 @@
+/*
+ * iforest-score - append an Isolation Forest's score to each CSV row.
+ *
+ * Rows are copied through byte for byte (csv_record.raw) and given two
+ * more fields, so whatever the user had, quoting and number spelling
+ * included, survives.  Memory is constant: one record at a time.
+ */
+#include <sys/stat.h>
+#include <sys/time.h>
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "csv.h"
+#include "diag.h"
+#include "forest.h"
+#include "model.h"
+#include "num.h"
+
+/* A field is quoted in a message up to this many bytes. */
+#define SHOWN	40
+
+struct options {
+	const char *model;
+	const char *input;	/* NULL or "-" for standard input */
+	double	  threshold;	/* -T, or < 0 for the model's */
+	int	  aflag;
+	int	  verbose;
+};
+
+struct counts {
+	uint64_t scored;
+	uint64_t flagged;
+	uint64_t missing;	/* rows passed through unscored */
+};
+
+/*
+ * The output side: whether rows wait in stdout's buffer, and whether the
+ * input can make us wait (see flush_if_idle).
+ */
+struct output {
+	int	  fd;		/* the input's descriptor */
+	int	  live;		/* not a regular file: reads may block */
+	int	  pending;	/* written since the last flush */
+};
+
+static const char usage_text[] =
+    "usage: iforest-score [-av] [-T threshold] -m model [file]\n";
+
+static const char help_text[] =
+    "\n"
+    "Score the CSV rows of FILE (standard input when FILE is absent or\n"
+    "\"-\") with the Isolation Forest in MODEL: each row is copied as it\n"
+    "was and followed by its score and 1 (anomaly) or 0.\n"
+    "\n"
+    "  -a, --anomalies        write the header and anomalous rows only\n"
+    "  -m, --model=MODEL      the model file, from iforest-train\n"
+    "  -T, --threshold=T      flag scores above T, 0 to 1, instead of the\n"
+    "                         model's threshold\n"
+    "  -v, --verbose          report rows scored and flagged, threshold\n"
+    "                         and time taken on standard error\n"
+    "      --help             print this help and exit\n"
+    "      --version          print the version and exit\n"
+    "\n"
+    "A row with an empty feature field gets empty score and anomaly\n"
+    "fields; a field that is not a number is an error.\n";
+
+enum { OPT_HELP = 256, OPT_VERSION };
+
+static const struct option longopts[] = {
+	{ "anomalies",	no_argument,	   NULL, 'a' },
+	{ "model",	required_argument, NULL, 'm' },
+	{ "threshold",	required_argument, NULL, 'T' },
+	{ "verbose",	no_argument,	   NULL, 'v' },
+	{ "help",	no_argument,	   NULL, OPT_HELP },
+	{ "version",	no_argument,	   NULL, OPT_VERSION },
+	{ NULL,		0,		   NULL, 0 }
+};
+
+/*
+ * Read the options into *O.  Returns -1 to go on, or the exit status
+ * when the program is done (--help, --version, a usage error).
+ */
+static int
+parse_options(int argc, char *argv[], struct options *o)
+{
+	int c;
+
+	o->threshold = -1;
+	while ((c = getopt_long(argc, argv, "am:T:v", longopts,
+	    NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			o->aflag = 1;
+			break;
+		case 'm':
+			o->model = optarg;
+			break;
+		case 'T':
+			if (num_double(optarg, &o->threshold) != NULL ||
+			    o->threshold < 0 || o->threshold > 1) {
+				diag_warn("threshold must be a number from 0"
+				    " to 1, not \"%s\"", optarg);
+				return diag_usage(usage_text);
+			}
+			break;
+		case 'v':
+			o->verbose = 1;
+			break;
+		case OPT_HELP:
+			fputs(usage_text, stdout);
+			fputs(help_text, stdout);
+			return diag_close_stdout();
+		case OPT_VERSION:
+			diag_version();
+			return diag_close_stdout();
+		default:
+			return diag_usage(usage_text);
+		}
+	}
+	if (o->model == NULL) {
+		diag_warn("no model given: -m model is required");
+		return diag_usage(usage_text);
+	}
+	if (argc - optind > 1) {
+		diag_warn("extra operand \"%s\": one input file at most",
+		    argv[optind + 1]);
+		return diag_usage(usage_text);
+	}
+	o->input = optind < argc ? argv[optind] : NULL;
+	return -1;
+}
+
+/*
+ * Find each of the model's features in the header; COL gets their
+ * indices.  A feature named twice in the header is refused rather than
+ * guessed at.  Returns 0, or -1 with the message printed.
+ */
+static int
+find_features(const char *file, const struct csv_record *hdr,
+    const struct iforest *f, size_t *col)
+{
+	size_t i, j, n;
+	long c;
+
+	for (i = 0; i < f->nfeature; i++) {
+		if ((c = csv_find(hdr, f->feature[i])) < 0) {
+			diag_at(file, hdr->line, "no column \"%s\" in the"
+			    " header: the model needs it", f->feature[i]);
+			return -1;
+		}
+		for (j = 0, n = 0; j < hdr->nfield; j++)
+			if (strcmp(hdr->field[j], f->feature[i]) == 0)
+				n++;
+		if (n > 1) {
+			diag_at(file, hdr->line, "column \"%s\" appears twice"
+			    " in the header", f->feature[i]);
+			return -1;
+		}
+		col[i] = (size_t)c;
+	}
+	return 0;
+}
+
+/*
+ * Report field S of LEN bytes in column NAME as no number, for reason WHY.
+ * A long field is cut short: the start shows what is wrong.
+ */
+static void
+bad_number(const char *file, long line, const char *name, const char *why,
+    const char *s, size_t len)
+{
+	diag_at(file, line, "column \"%s\": %s: \"%.*s%s\"", name, why,
+	    len > SHOWN ? SHOWN : (int)len, s, len > SHOWN ? "..." : "");
+}
+
+/*
+ * Turn the feature fields of REC into numbers in X.  Returns 1 for a
+ * complete row, 0 for a row with a missing (empty) value, and -1, with
+ * the message printed, for a field that is not a finite number.
+ */
+static int
+parse_row(const char *file, const struct csv_record *rec,
+    const struct iforest *f, const size_t *col, double *x)
+{
+	const char *why, *s;
+	size_t i, len;
+	int complete = 1;
+
+	for (i = 0; i < f->nfeature; i++) {
+		s = rec->field[col[i]];
+		len = rec->len[col[i]];
+		if (len == 0) {
+			complete = 0;
+			continue;
+		}
+		if ((why = num_double(s, &x[i])) != NULL) {
+			bad_number(file, rec->line, f->feature[i], why, s,
+			    len);
+			return -1;
+		}
+	}
+	return complete;
+}
+
+/* Write REC's bytes, then TAIL (the appended fields and the line end). */
+static void
+put_row(struct output *out, const struct csv_record *rec, const char *tail,
+    size_t taillen)
+{
+	fwrite(rec->raw, 1, rec->rawlen, stdout);
+	fwrite(tail, 1, taillen, stdout);
+	out->pending = 1;
+}
+
+/*
+ * Output goes out in large blocks, which is what a file or a fast pipe
+ * wants.  A live source (tail -f, a socket, a slow producer) may pause for
+ * minutes, though, and the rows scored so far must not wait in our buffer
+ * meanwhile.  The CSV reader does not say when it is about to read(2), so
+ * ask the descriptor instead: when no input is waiting, the next read may
+ * block, and what is pending goes out first.  A regular file never blocks
+ * and is not asked.  Returns -1 when stdout has failed.
+ */
+static int
+flush_if_idle(struct output *out)
+{
+	struct pollfd p;
+
+	if (out->pending && out->live) {
+		p.fd = out->fd;
+		p.events = POLLIN;
+		p.revents = 0;
+		if (poll(&p, 1, 0) == 0) {
+			fflush(stdout);
+			out->pending = 0;
+		}
+	}
+	return ferror(stdout) ? -1 : 0;
+}
+
+/*
+ * Score every row from FD onto standard output.  Returns 0, or -1 with
+ * the message printed (a write error is left for diag_close_stdout).
+ */
+static int
+score(int fd, const struct options *o, const struct iforest *f,
+    struct counts *n)
+{
+	const char *file = diag_name(o->input);
+	struct csv_reader *r;
+	struct csv_record rec;
+	struct output out;
+	struct stat st;
+	struct err e;
+	double thr = o->threshold >= 0 ? o->threshold : f->threshold;
+	double s, *x = NULL;
+	size_t *col = NULL, len;
+	char tail[2 * NUM_BUFSZ];
+	int rc = -1, anomaly;
+
+	out.fd = fd;
+	out.live = fstat(fd, &st) == -1 || !S_ISREG(st.st_mode);
+	out.pending = 0;
+	if ((r = csv_open(fd, 0)) == NULL ||
+	    (x = calloc(f->nfeature, sizeof *x)) == NULL ||
+	    (col = calloc(f->nfeature, sizeof *col)) == NULL) {
+		diag_sys("out of memory");
+		goto out;
+	}
+
+	if ((rc = csv_read(r, &rec, &e)) != 1) {
+		if (rc == 0)
+			diag_at(file, 0, "empty input: expected a header"
+			    " line naming the columns");
+		else
+			diag_err(file, &e);
+		rc = -1;
+		goto out;
+	}
+	if ((rc = find_features(file, &rec, f, col)) == -1)
+		goto out;
+	put_row(&out, &rec, ",score,anomaly\n", 15);
+
+	while (flush_if_idle(&out) == 0 &&
+	    (rc = csv_read(r, &rec, &e)) == 1) {
+		if ((rc = parse_row(file, &rec, f, col, x)) == -1)
+			goto out;
+		if (rc == 0) {
+			n->missing++;
+			if (!o->aflag)
+				put_row(&out, &rec, ",,\n", 3);
+			continue;
+		}
+		s = iforest_score(f, x);
+		anomaly = s > thr;
+		n->scored++;
+		if (anomaly)
+			n->flagged++;
+		else if (o->aflag)
+			continue;
+		tail[0] = ',';
+		len = 1 + num_fixed(tail + 1, s, 6);
+		memcpy(tail + len, anomaly ? ",1\n" : ",0\n", 3);
+		put_row(&out, &rec, tail, len + 3);
+	}
+	if (rc == -1)
+		diag_err(file, &e);
+	else
+		rc = 0;
+out:
+	csv_close(r);
+	free(x);
+	free(col);
+	return rc;
+}
+
+static double
+seconds(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+static void
+report(const struct options *o, const struct iforest *f,
+    const struct counts *n, double took)
+{
+	char thr[NUM_BUFSZ];
+
+	num_format(thr, o->threshold >= 0 ? o->threshold : f->threshold);
+	diag_warn("%s: %llu rows scored, %llu anomalous, %llu with a missing"
+	    " value", diag_name(o->input),
+	    (unsigned long long)n->scored, (unsigned long long)n->flagged,
+	    (unsigned long long)n->missing);
+	diag_warn("threshold %s (%s), %.3f s", thr, o->threshold >= 0 ?
+	    "from -T" : "from the model", took);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct options o;
+	struct counts n = { 0, 0, 0 };
+	struct iforest *f;
+	struct err e;
+	double start = seconds();
+	int fd = STDIN_FILENO, status, rc;
+
+	diag_init(argv[0]);
+	/* getopt's own messages name argv[0]; make it the short name. */
+	argv[0] = (char *)diag_prog();
+	memset(&o, 0, sizeof o);
+	if ((status = parse_options(argc, argv, &o)) != -1)
+		return status;
+
+	if ((f = model_load(o.model, &e)) == NULL) {
+		diag_err(o.model, &e);
+		return EXIT_FAIL;
+	}
+	if (o.input != NULL && strcmp(o.input, "-") != 0 &&
+	    (fd = open(o.input, O_RDONLY)) == -1) {
+		diag_sys("%s", o.input);
+		iforest_free(f);
+		return EXIT_FAIL;
+	}
+	if (isatty(STDOUT_FILENO))
+		setvbuf(stdout, NULL, _IOLBF, 0);
+
+	rc = score(fd, &o, f, &n);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	status = diag_close_stdout();
+	if (rc == 0 && status == EXIT_OK && o.verbose)
+		report(&o, f, &n, seconds() - start);
+	iforest_free(f);
+	return rc == -1 ? EXIT_FAIL : status;
+}

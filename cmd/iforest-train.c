@@ -1,0 +1,574 @@
+/*
+ * iforest-train - learn an Isolation Forest from CSV rows and save it.
+ *
+ * The rows stream through the trainer, which keeps only its samples, so
+ * memory depends on the options and the width of a row, never on the
+ * length of the input.  The model file is written only when every row
+ * has been read and the forest is built: a bad row anywhere leaves the
+ * model path as it was.
+ */
+#include <sys/time.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "csv.h"
+#include "diag.h"
+#include "forest.h"
+#include "model.h"
+#include "num.h"
+
+/* A field is quoted in a message up to this many bytes. */
+#define SHOWN	40
+
+struct options {
+	struct iforest_params p;
+	char	**want;		/* -f names, or NULL for the default */
+	size_t	  nwant;
+	const char *timecol;	/* -t, or NULL for the first column */
+	const char *output;
+	const char *input;	/* NULL or "-" for standard input */
+	int	  verbose;
+};
+
+/* The feature columns chosen from the header. */
+struct features {
+	size_t	  n;
+	size_t	 *col;		/* their indices in a record */
+	char	**name;
+};
+
+struct counts {
+	uint64_t read;		/* data rows read */
+	uint64_t skipped;	/* rows with a missing value */
+};
+
+static const char usage_text[] =
+    "usage: iforest-train [-v] [-c contamination] [-f features]"
+    " [-n trees] [-r seed]\n"
+    "                     [-s samples] [-t column] -o model [file]\n";
+
+static const char help_text[] =
+    "\n"
+    "Learn an Isolation Forest from the CSV rows of FILE (standard input\n"
+    "when FILE is absent or \"-\") and write the model to MODEL.\n"
+    "\n"
+    "  -c, --contamination=C  share of anomalies to expect: \"auto\"\n"
+    "                         (threshold 0.5, the default) or a fraction\n"
+    "                         in (0, 0.5]\n"
+    "  -f, --features=LIST    feature columns by name, comma separated\n"
+    "                         (default: every column but the time column)\n"
+    "  -n, --trees=N          number of trees, 1 to 100000 (default 100)\n"
+    "  -o, --output=MODEL     the model file to write (\"-\": standard\n"
+    "                         output)\n"
+    "  -r, --seed=SEED        random seed, 0 to 2^64-1 (default 0: the\n"
+    "                         same input and options give the same model)\n"
+    "  -s, --samples=N        rows per tree: \"auto\" (min(256, rows), the\n"
+    "                         default) or 1 to 16777216\n"
+    "  -t, --time=COLUMN      the time column, left out of the features\n"
+    "                         (default: the first column)\n"
+    "  -v, --verbose          report rows, features, trees, threshold and\n"
+    "                         time taken on standard error\n"
+    "      --help             print this help and exit\n"
+    "      --version          print the version and exit\n"
+    "\n"
+    "A row with an empty feature field is skipped; a field that is not a\n"
+    "number is an error.\n";
+
+enum { OPT_HELP = 256, OPT_VERSION };
+
+static const struct option longopts[] = {
+	{ "contamination", required_argument, NULL, 'c' },
+	{ "features",	required_argument, NULL, 'f' },
+	{ "trees",	required_argument, NULL, 'n' },
+	{ "output",	required_argument, NULL, 'o' },
+	{ "seed",	required_argument, NULL, 'r' },
+	{ "samples",	required_argument, NULL, 's' },
+	{ "time",	required_argument, NULL, 't' },
+	{ "verbose",	no_argument,	   NULL, 'v' },
+	{ "help",	no_argument,	   NULL, OPT_HELP },
+	{ "version",	no_argument,	   NULL, OPT_VERSION },
+	{ NULL,		0,		   NULL, 0 }
+};
+
+static int
+bad_value(const char *what, const char *arg)
+{
+	diag_warn("%s, not \"%s\"", what, arg);
+	return diag_usage(usage_text);
+}
+
+/*
+ * Split the -f list into names.  An empty name or one given twice is a
+ * mistake on the command line, so it is caught here, before any input is
+ * read.  Returns 0, or -1 with the message printed.
+ */
+static int
+split_names(const char *list, struct options *o)
+{
+	const char *s, *comma;
+	size_t i, n = 1, len;
+
+	for (s = list; *s != '\0'; s++)
+		if (*s == ',')
+			n++;
+	if ((o->want = calloc(n, sizeof *o->want)) == NULL) {
+		diag_sys("-f");
+		return -1;
+	}
+	for (s = list; o->nwant < n; s = comma + 1) {
+		comma = strchr(s, ',');
+		if (comma == NULL)
+			comma = s + strlen(s);
+		len = (size_t)(comma - s);
+		if (len == 0) {
+			diag_warn("-f: a feature name is empty in \"%s\"",
+			    list);
+			return -1;
+		}
+		if ((o->want[o->nwant] = malloc(len + 1)) == NULL) {
+			diag_sys("-f");
+			return -1;
+		}
+		memcpy(o->want[o->nwant], s, len);
+		o->want[o->nwant++][len] = '\0';
+		for (i = 0; i + 1 < o->nwant; i++)
+			if (strcmp(o->want[i], o->want[o->nwant - 1]) == 0) {
+				diag_warn("-f: feature \"%s\" is listed twice",
+				    o->want[i]);
+				return -1;
+			}
+	}
+	return 0;
+}
+
+/*
+ * Read the options into *O.  Returns -1 to go on, or the exit status
+ * when the program is done (--help, --version, a usage error).
+ */
+static int
+parse_options(int argc, char *argv[], struct options *o)
+{
+	const char *why;
+	long v;
+	unsigned long long seed;
+	int c;
+
+	o->p.contamination = -1;
+	while ((c = getopt_long(argc, argv, "c:f:n:o:r:s:t:v", longopts,
+	    NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			if (strcmp(optarg, "auto") == 0) {
+				o->p.contamination = -1;
+				break;
+			}
+			if (num_double(optarg, &o->p.contamination) != NULL ||
+			    !(o->p.contamination > 0 &&
+			    o->p.contamination <= 0.5))
+				return bad_value("contamination must be auto"
+				    " or a fraction in (0, 0.5]", optarg);
+			break;
+		case 'f':
+			if (o->want != NULL)
+				return bad_value("-f may be given once",
+				    optarg);
+			if (split_names(optarg, o) == -1)
+				return diag_usage(usage_text);
+			break;
+		case 'n':
+			why = num_long(optarg, 1, IFOREST_MAXTREES, &v);
+			if (why != NULL)
+				return bad_value("trees must be a whole number"
+				    " from 1 to 100000", optarg);
+			o->p.ntree = (size_t)v;
+			break;
+		case 'o':
+			o->output = optarg;
+			break;
+		case 'r':
+			if (num_u64(optarg, &seed) != NULL)
+				return bad_value("seed must be a whole number"
+				    " from 0 to 18446744073709551615", optarg);
+			o->p.seed = seed;
+			break;
+		case 's':
+			if (strcmp(optarg, "auto") == 0) {
+				o->p.sample_size = 0;
+				break;
+			}
+			why = num_long(optarg, 1, (long)IFOREST_MAXSAMPLE, &v);
+			if (why != NULL)
+				return bad_value("samples must be auto or a"
+				    " whole number from 1 to 16777216", optarg);
+			o->p.sample_size = (size_t)v;
+			break;
+		case 't':
+			o->timecol = optarg;
+			break;
+		case 'v':
+			o->verbose = 1;
+			break;
+		case OPT_HELP:
+			fputs(usage_text, stdout);
+			fputs(help_text, stdout);
+			return diag_close_stdout();
+		case OPT_VERSION:
+			diag_version();
+			return diag_close_stdout();
+		default:
+			return diag_usage(usage_text);
+		}
+	}
+	if (o->output == NULL) {
+		diag_warn("no model file given: -o model is required");
+		return diag_usage(usage_text);
+	}
+	if (argc - optind > 1) {
+		diag_warn("extra operand \"%s\": one input file at most",
+		    argv[optind + 1]);
+		return diag_usage(usage_text);
+	}
+	o->input = optind < argc ? argv[optind] : NULL;
+	return -1;
+}
+
+/* How many header fields are named NAME? */
+static size_t
+count_named(const struct csv_record *hdr, const char *name)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < hdr->nfield; i++)
+		if (strcmp(hdr->field[i], name) == 0)
+			n++;
+	return n;
+}
+
+/*
+ * Find column NAME in the header, or say why it cannot be used: absent,
+ * or present twice, which would make "the column NAME" ambiguous for
+ * iforest-score.  Returns the index or -1.
+ */
+static long
+find_column(const char *file, const struct csv_record *hdr,
+    const char *name)
+{
+	long i = csv_find(hdr, name);
+
+	if (i < 0) {
+		diag_at(file, hdr->line, "no column \"%s\" in the header",
+		    name);
+		return -1;
+	}
+	if (count_named(hdr, name) > 1) {
+		diag_at(file, hdr->line, "column \"%s\" appears twice in the"
+		    " header", name);
+		return -1;
+	}
+	return i;
+}
+
+static int
+add_feature(struct features *fs, size_t col, const char *name)
+{
+	if ((fs->name[fs->n] = strdup(name)) == NULL) {
+		diag_sys("out of memory");
+		return -1;
+	}
+	fs->col[fs->n++] = col;
+	return 0;
+}
+
+/*
+ * Choose the feature columns from the header HDR: the -f names, or every
+ * column but the time column.  Returns 0, or -1 with the message printed.
+ */
+static int
+choose_features(const char *file, const struct csv_record *hdr,
+    const struct options *o, struct features *fs)
+{
+	long t = 0, c;
+	size_t i;
+
+	if (o->timecol != NULL && (t = find_column(file, hdr,
+	    o->timecol)) < 0)
+		return -1;
+	fs->col = calloc(hdr->nfield, sizeof *fs->col);
+	fs->name = calloc(hdr->nfield, sizeof *fs->name);
+	if (fs->col == NULL || fs->name == NULL) {
+		diag_sys("out of memory");
+		return -1;
+	}
+
+	if (o->want != NULL) {
+		for (i = 0; i < o->nwant; i++) {
+			if ((c = find_column(file, hdr, o->want[i])) < 0)
+				return -1;
+			if (o->timecol != NULL && c == t) {
+				diag_at(file, hdr->line, "column \"%s\" is"
+				    " the time column (-t) and cannot be a"
+				    " feature", o->want[i]);
+				return -1;
+			}
+			if (add_feature(fs, (size_t)c, o->want[i]) == -1)
+				return -1;
+		}
+		return 0;
+	}
+
+	for (i = 0; i < hdr->nfield; i++) {
+		if (i == (size_t)t)
+			continue;
+		if (hdr->len[i] == 0) {
+			diag_at(file, hdr->line, "column %zu has no name;"
+			    " name it, or list the features with -f", i + 1);
+			return -1;
+		}
+		if (find_column(file, hdr, hdr->field[i]) < 0 ||
+		    add_feature(fs, i, hdr->field[i]) == -1)
+			return -1;
+	}
+	if (fs->n == 0) {
+		diag_at(file, hdr->line, "no feature columns: the header"
+		    " names only the time column \"%s\"", hdr->field[t]);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Report field S of LEN bytes in column NAME as no number, for reason WHY.
+ * A long field is cut short: the start shows what is wrong.
+ */
+static void
+bad_number(const char *file, long line, const char *name, const char *why,
+    const char *s, size_t len)
+{
+	diag_at(file, line, "column \"%s\": %s: \"%.*s%s\"", name, why,
+	    len > SHOWN ? SHOWN : (int)len, s, len > SHOWN ? "..." : "");
+}
+
+/*
+ * Turn the feature fields of REC into numbers in X.  Returns 1 for a
+ * complete row, 0 for a row with a missing (empty) value, and -1, with
+ * the message printed, for a field that is not a finite number.  Every
+ * field is checked, so a bad number is found even in a row that would be
+ * skipped.
+ */
+static int
+parse_row(const char *file, const struct csv_record *rec,
+    const struct features *fs, double *x)
+{
+	const char *why, *s;
+	size_t i, len;
+	int complete = 1;
+
+	for (i = 0; i < fs->n; i++) {
+		s = rec->field[fs->col[i]];
+		len = rec->len[fs->col[i]];
+		if (len == 0) {
+			complete = 0;
+			continue;
+		}
+		if ((why = num_double(s, &x[i])) != NULL) {
+			bad_number(file, rec->line, fs->name[i], why, s,
+			    len);
+			return -1;
+		}
+	}
+	return complete;
+}
+
+/*
+ * Read the header and every row from FD into a new forest.  Returns the
+ * forest, or NULL with the message printed.
+ */
+static struct iforest *
+train(int fd, const struct options *o, struct counts *n)
+{
+	const char *file = diag_name(o->input);
+	struct csv_reader *r;
+	struct csv_record rec;
+	struct iforest_trainer *t = NULL;
+	struct iforest *f = NULL;
+	struct features fs = { 0, NULL, NULL };
+	struct err e;
+	double *x = NULL;
+	size_t i;
+	int rc;
+
+	if ((r = csv_open(fd, 0)) == NULL) {
+		diag_sys("out of memory");
+		return NULL;
+	}
+	if ((rc = csv_read(r, &rec, &e)) != 1) {
+		if (rc == 0)
+			diag_at(file, 0, "empty input: expected a header"
+			    " line naming the columns");
+		else
+			diag_err(file, &e);
+		goto out;
+	}
+	if (choose_features(file, &rec, o, &fs) == -1)
+		goto out;
+	if ((x = calloc(fs.n, sizeof *x)) == NULL) {
+		diag_sys("out of memory");
+		goto out;
+	}
+	if ((t = iforest_train_begin(&o->p, fs.n, fs.name, &e)) == NULL) {
+		diag_err(NULL, &e);
+		goto out;
+	}
+
+	while ((rc = csv_read(r, &rec, &e)) == 1) {
+		n->read++;
+		if ((rc = parse_row(file, &rec, &fs, x)) == -1)
+			goto abort;
+		if (rc == 0) {
+			n->skipped++;
+			continue;
+		}
+		if (iforest_train_add(t, x, &e) == -1) {
+			diag_err(NULL, &e);
+			goto abort;
+		}
+	}
+	if (rc == -1) {
+		diag_err(file, &e);
+		goto abort;
+	}
+
+	if (n->read == n->skipped) {
+		iforest_train_abort(t);
+		if (n->read == 0)
+			diag_at(file, 0, "no rows to train on");
+		else
+			diag_at(file, 0, "no rows to train on: every one"
+			    " of the %llu rows has a missing value",
+			    (unsigned long long)n->read);
+		goto out;
+	}
+	if ((f = iforest_train_end(t, &e)) == NULL)
+		diag_err(NULL, &e);
+	goto out;
+abort:
+	iforest_train_abort(t);
+out:
+	csv_close(r);
+	for (i = 0; i < fs.n; i++)
+		free(fs.name[i]);
+	free(fs.name);
+	free(fs.col);
+	free(x);
+	return f;
+}
+
+/*
+ * Write the model to its file, or to standard output for "-o -", where a
+ * write error is left for diag_close_stdout to report.
+ */
+static int
+save(const struct options *o, const struct iforest *f)
+{
+	struct err e;
+
+	if (strcmp(o->output, "-") == 0) {
+		model_write(stdout, f, &e);
+		return 0;
+	}
+	if (model_save(o->output, f, &e) == -1) {
+		diag_err(o->output, &e);
+		return -1;
+	}
+	return 0;
+}
+
+static double
+seconds(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+static void
+report(const struct options *o, const struct iforest *f,
+    const struct counts *n, double took)
+{
+	char thr[NUM_BUFSZ];
+	size_t i;
+
+	diag_warn("%s: %llu rows read, %llu skipped (missing value)",
+	    diag_name(o->input), (unsigned long long)n->read,
+	    (unsigned long long)n->skipped);
+	fprintf(stderr, "%s: %zu features:", diag_prog(), f->nfeature);
+	for (i = 0; i < f->nfeature; i++)
+		fprintf(stderr, " %s", f->feature[i]);
+	fputc('\n', stderr);
+	diag_warn("%zu trees of %zu rows, seed %llu", f->ntree,
+	    f->psi, (unsigned long long)f->params.seed);
+	num_format(thr, f->threshold);
+	if (f->params.contamination < 0)
+		diag_warn("threshold %s (contamination auto)", thr);
+	else
+		diag_warn("threshold %s (contamination %g)", thr,
+		    f->params.contamination);
+	diag_warn("model written to %s in %.3f s", strcmp(o->output, "-")
+	    == 0 ? "standard output" : o->output, took);
+}
+
+/* Read, train, save and report; returns the exit status. */
+static int
+run(const struct options *o)
+{
+	struct counts n = { 0, 0 };
+	struct iforest *f;
+	double start = seconds();
+	int fd = STDIN_FILENO;
+
+	if (o->input != NULL && strcmp(o->input, "-") != 0 &&
+	    (fd = open(o->input, O_RDONLY)) == -1) {
+		diag_sys("%s", o->input);
+		return EXIT_FAIL;
+	}
+	f = train(fd, o, &n);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (f == NULL)
+		return EXIT_FAIL;
+	if (save(o, f) == -1 || diag_close_stdout() != EXIT_OK) {
+		iforest_free(f);
+		return EXIT_FAIL;
+	}
+	if (o->verbose)
+		report(o, f, &n, seconds() - start);
+	iforest_free(f);
+	return EXIT_OK;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct options o;
+	size_t i;
+	int status;
+
+	diag_init(argv[0]);
+	/* getopt's own messages name argv[0]; make it the short name. */
+	argv[0] = (char *)diag_prog();
+	memset(&o, 0, sizeof o);
+	if ((status = parse_options(argc, argv, &o)) == -1)
+		status = run(&o);
+	for (i = 0; i < o.nwant; i++)
+		free(o.want[i]);
+	free(o.want);
+	return status;
+}
