@@ -499,28 +499,36 @@ seconds(void)
 	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
+static const char *
+plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
 static void
 report(const struct options *o, const struct iforest *f,
     const struct counts *n, double took)
 {
-	char thr[NUM_BUFSZ];
+	char thr[NUM_BUFSZ], c[NUM_BUFSZ];
 	size_t i;
 
-	diag_warn("%s: %llu rows read, %llu skipped (missing value)",
+	diag_warn("%s: %llu row%s read, %llu skipped (missing value)",
 	    diag_name(o->input), (unsigned long long)n->read,
-	    (unsigned long long)n->skipped);
-	fprintf(stderr, "%s: %zu features:", diag_prog(), f->nfeature);
+	    plural(n->read), (unsigned long long)n->skipped);
+	fprintf(stderr, "%s: %zu feature%s:", diag_prog(), f->nfeature,
+	    plural(f->nfeature));
 	for (i = 0; i < f->nfeature; i++)
 		fprintf(stderr, " %s", f->feature[i]);
 	fputc('\n', stderr);
-	diag_warn("%zu trees of %zu rows, seed %llu", f->ntree,
-	    f->psi, (unsigned long long)f->params.seed);
+	diag_warn("%zu tree%s of %zu row%s, seed %llu", f->ntree,
+	    plural(f->ntree), f->psi, plural(f->psi),
+	    (unsigned long long)f->params.seed);
 	num_format(thr, f->threshold);
 	if (f->params.contamination < 0)
-		diag_warn("threshold %s (contamination auto)", thr);
+		strcpy(c, "auto");
 	else
-		diag_warn("threshold %s (contamination %g)", thr,
-		    f->params.contamination);
+		num_format(c, f->params.contamination);
+	diag_warn("threshold %s (contamination %s)", thr, c);
 	diag_warn("model written to %s in %.3f s", strcmp(o->output, "-")
 	    == 0 ? "standard output" : o->output, took);
 }
