@@ -1,0 +1,183 @@
+#!/bin/sh
+# Behaviour of iforest-train and iforest-score together: reproducible
+# models, scores that find what was planted, the corner cases of the
+# algorithm, a model kept safe from a failed run, long lines, long and
+# live input.  Prints one line per failure; exits non-zero if any.
+top=$(cd "$(dirname "$0")/.." && pwd)
+PATH=$top/bin:$PATH
+LC_ALL=C
+export PATH LC_ALL
+tmp=$(mktemp -d) || exit 2
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 2
+rc=0
+
+fail() {
+	echo "FAIL: $*"
+	rc=1
+}
+
+# Count the data rows (all but the header) of a scored file whose anomaly
+# field is $2 (1 or 0).
+flagged() {
+	awk -F, -v want="$2" 'NR > 1 && $NF == want' "$1" | wc -l |
+	    tr -d ' '
+}
+
+# A deterministic series (Park-Miller, exact in a double): 1000 ordinary
+# rows around (50, 50), and five planted far outside, at random places.
+# The time column says which is which; iforest-train does not read it.
+awk 'BEGIN {
+	x = 42
+	print "time,a,b"
+	for (i = 0; i < 1000; i++) {
+		x = x * 16807 % 2147483647; a = 45 + x % 1000 / 100
+		x = x * 16807 % 2147483647; b = 45 + x % 1000 / 100
+		if (i % 200 == 117)
+			printf "planted-%d,%.2f,%.2f\n", i, a + 40, b - 30
+		else
+			printf "normal-%d,%.2f,%.2f\n", i, a, b
+	}
+}' >planted.csv
+
+# 1. Reproducible: the same input and seed give the same bytes, from a
+# file or from standard input, to a file or to standard output; another
+# seed gives another model.
+iforest-train -r 7 -o m1 planted.csv || fail "train planted.csv"
+iforest-train -r 7 -o m2 <planted.csv || fail "train from stdin"
+iforest-train -r 7 -o - planted.csv >m3 || fail "train to stdout"
+cmp -s m1 m2 || fail "same seed, file and stdin: models differ"
+cmp -s m1 m3 || fail "same seed, -o file and -o -: models differ"
+iforest-train -r 8 -o m4 planted.csv || fail "train with seed 8"
+cmp -s m1 m4 && fail "seeds 7 and 8 gave the same model"
+iforest-train -o m5 planted.csv && iforest-train -r 0 -o m6 planted.csv &&
+    cmp -s m5 m6 || fail "the default seed is not 0"
+
+# 2. The planted rows get the five highest scores, whichever the seed, and
+# contamination 0.005 (5 in 1000) flags exactly them.
+for seed in 1 2 3; do
+	iforest-train -r $seed -o m planted.csv
+	top=$(iforest-score -m m planted.csv | sed 1d | sort -t, -k4 -rn |
+	    head -n 5 | grep -c '^planted-')
+	[ "$top" -eq 5 ] ||
+	    fail "seed $seed: $top planted rows among the 5 highest scores"
+done
+iforest-train -r 1 -c 0.005 -o m planted.csv
+iforest-score -m m -a planted.csv >a.csv
+[ "$(sed 1d a.csv | grep -c '^planted-')" -eq 5 ] &&
+    [ "$(wc -l <a.csv)" -eq 6 ] ||
+    fail "-c 0.005 did not flag exactly the planted rows: $(cat a.csv)"
+
+# 3. Every row equal: each tree is one leaf, every score is exactly 0.5
+# and, with contamination auto, nothing is an anomaly, not even rows far
+# from the training value.
+awk 'BEGIN { print "time,a,b"; for (i = 0; i < 300; i++) print i ",3,-1" }' \
+    >const.csv
+iforest-train -o m const.csv || fail "train on constant rows"
+printf 'time,a,b\nx,3,-1\ny,1000,5\nz,-7,0.5\n' >other.csv
+for f in const.csv other.csv; do
+	iforest-score -m m "$f" >s.csv || fail "score $f"
+	n=$(sed 1d s.csv | grep -vc ',0\.500000,0$')
+	[ "$n" -eq 0 ] || fail "constant model, $f: $n rows not 0.500000,0"
+done
+grep -q '^s ' m && fail "constant rows: the model has a split node"
+
+# A constant column beside a varying one is never split on.
+awk 'BEGIN { print "time,a,k"; for (i = 0; i < 300; i++) print i "," i % 17 ",5" }' \
+    >kcol.csv
+iforest-train -o m kcol.csv || fail "train with a constant column"
+grep -q '^s 1 ' m && fail "a split on the constant column"
+grep -q '^s 0 ' m || fail "no split on the varying column"
+
+# 4. Duplicated rows: 999 copies of one row and one other.  The copies are
+# ordinary (below 0.5), the odd one out is the only anomaly.
+awk 'BEGIN { print "time,a,b"; for (i = 0; i < 999; i++) print "dup,1,1";
+	print "odd,2,3" }' >dup.csv
+iforest-train -o m dup.csv || fail "train on duplicated rows"
+iforest-score -m m dup.csv >s.csv
+[ "$(flagged s.csv 1)" -eq 1 ] && grep -q '^odd,2,3,.*,1$' s.csv ||
+    fail "duplicated rows: not exactly the odd row flagged"
+awk -F, '$1 == "dup" && $4 >= 0.5 { bad = 1 } END { exit bad }' s.csv ||
+    fail "duplicated rows: a copy scored 0.5 or more"
+
+# 5. More samples asked for than there are rows: every tree takes every
+# row (psi = rows), and the model reads back.
+head -n 51 planted.csv >fifty.csv
+iforest-train -s 1000 -o m fifty.csv || fail "train with -s 1000"
+grep -qx 'samples 1000' m && grep -qx 'psi 50' m && grep -qx 'rows 50' m ||
+    fail "-s 1000 on 50 rows: $(sed -n 6,8p m | tr '\n' ' ')"
+iforest-score -m m fifty.csv >/dev/null || fail "score with psi = rows"
+
+# 6. A failed run leaves the model path alone: a good model stays byte
+# for byte, no temporary file is left beside it, and no file appears
+# where there was none.
+mkdir keep
+iforest-train -o keep/item.model planted.csv
+cp keep/item.model saved.model
+{ cat planted.csv; echo 'late,1,12abc'; } >bad.csv
+iforest-train -o keep/item.model bad.csv 2>err && fail "bad row accepted"
+grep -q 'bad.csv:1002: column "b": not a number: "12abc"' err ||
+    fail "bad row: message was $(cat err)"
+cmp -s keep/item.model saved.model || fail "failed run changed the model"
+[ "$(ls -A keep)" = item.model ] || fail "left in keep/: $(ls -A keep)"
+iforest-train -o keep/new.model bad.csv 2>/dev/null
+[ "$(ls -A keep)" = item.model ] || fail "failed run created $(ls -A keep)"
+printf 'time,a,b\n' | iforest-train -o keep/item.model 2>/dev/null
+cmp -s keep/item.model saved.model || fail "header-only run changed the model"
+
+# 7. A line of a megabyte: a note column passed through untouched.
+awk 'BEGIN {
+	print "time,note,a,b"
+	for (i = 0; i < 20; i++) print i ",short," i % 7 "," i % 5
+	printf "big,\""
+	for (i = 0; i < 131072; i++) printf "x,\"\"y\"\"z"
+	print "\",3,4"
+}' >wide.csv
+[ "$(wc -c <wide.csv)" -gt 1000000 ] || fail "wide.csv is not 1 MB"
+iforest-train -f a,b -o m wide.csv || fail "train on a 1 MB line"
+iforest-score -m m wide.csv >s.csv || fail "score a 1 MB line"
+sed 's/,[0-9.]*,[01]$//' s.csv | sed 1d >back.csv
+sed 1d wide.csv | cmp -s - back.csv || fail "the 1 MB line came back changed"
+
+# 8. A long input streams through, row for row, and the trainer's memory
+# does not grow with it: two million rows of four features would need
+# 64 MB to hold, and 16 MB of address space is enough to train on them.
+awk 'BEGIN { x = 1; print "time,a,b"
+	for (i = 0; i < 200000; i++) {
+		x = x * 16807 % 2147483647
+		print i "," x % 1000 "," x % 997
+	} }' >long.csv
+iforest-train -o m long.csv || fail "train on 200000 rows"
+n=$(cat long.csv | iforest-score -m m | wc -l)
+[ "$n" -eq 200001 ] || fail "200000 rows in, $((n - 1)) out"
+n=$(yes 'now,1,2' | head -n 200000 | sed '1i\
+time,a,b' | iforest-score -m m | wc -l)
+[ "$n" -eq 200001 ] || fail "yes | head: 200000 rows in, $((n - 1)) out"
+(
+	ulimit -v 16384 2>/dev/null || exit 0
+	awk 'BEGIN { print "t,a,b,c,d"
+		for (i = 0; i < 2000000; i++)
+			print i "," i % 1000 "," i % 997 "," i % 991 "," i % 983
+	}' | iforest-train -o big.model
+) || fail "training on 2000000 rows needed more than 16 MB"
+
+# 9. A live source: a row is scored and written as soon as it arrives,
+# even into a file, while the producer is still waiting to send more.
+{
+	printf 'time,a,b\n1,500,500\n'
+	sleep 3
+	printf '2,1,1\n'
+} | iforest-score -m m >live.csv &
+sleep 2
+[ "$(wc -l <live.csv)" -eq 2 ] ||
+    fail "live input: $(wc -l <live.csv) lines written after 2 s, want 2"
+wait
+[ "$(wc -l <live.csv)" -eq 3 ] || fail "live input: $(cat live.csv)"
+
+# 10. A reader that goes away ends the programs quietly.
+iforest-score -m m long.csv 2>err | head -n 1 >/dev/null
+[ -s err ] && fail "iforest-score | head: $(cat err)"
+iforest-train -o - long.csv 2>err | head -c 10 >/dev/null
+[ -s err ] && fail "iforest-train -o - | head: $(cat err)"
+
+exit $rc
