@@ -1,0 +1,748 @@
+/*
+ * forest.c - growing an Isolation Forest from a stream of rows, and
+ * scoring rows with it.
+ *
+ * Training keeps one reservoir of at most K rows per tree (K is the sample
+ * size, 256 for "auto") and, when a contamination is given, one more of at
+ * most threshold_sample rows.  The reservoirs skip ahead with Li's
+ * Algorithm L (1994): after a reservoir is full, the index of the next row
+ * it takes is drawn directly, so most rows cost each tree nothing.  A
+ * min-heap keyed on those indices finds the trees that want the current
+ * row with one comparison per row.
+ *
+ * Every random number comes from lib/rng.h, one stream per tree and one
+ * for the threshold sample, all derived from the seed.  The logarithms
+ * and powers that the sampling and the score need are computed here from
+ * + - * / only, which IEEE 754 rounds the same way everywhere, rather
+ * than by libm, whose last bit may differ between systems: the same rows,
+ * parameters and seed therefore give the same forest, bit for bit, on any
+ * machine.  Expressions that a compiler could fuse into a multiply-add
+ * are split into statements, which C forbids it to fuse.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "forest.h"
+#include "rng.h"
+
+#define EULER_GAMMA	0.5772156649015329
+#define LN2		0.69314718055994530942
+#define LN2_HI		6.93147180369123816490e-01	/* ln 2, in two parts */
+#define LN2_LO		1.90821492927058770002e-10
+#define SQRT_HALF	0.70710678118654752440
+
+/* A reservoir: a uniform sample without replacement of the rows seen. */
+struct reservoir {
+	struct rng rng;
+	double	*row;		/* n rows of nfeature values */
+	size_t	 n;		/* rows held */
+	size_t	 cap;		/* rows allocated, grows up to k */
+	size_t	 k;		/* rows wanted */
+	uint64_t next;		/* once full: index of the next row taken */
+	double	 lw;		/* once full: log W of Algorithm L */
+};
+
+struct iforest_trainer {
+	struct iforest_params p;	/* as asked */
+	size_t	 ntree;
+	size_t	 nfeature;
+	char	**names;
+	struct reservoir *tree;		/* one per tree */
+	size_t	*heap;			/* trees by their next wanted row */
+	int	 full;			/* have the tree reservoirs filled? */
+	int	 want_threshold;
+	struct reservoir thr;		/* rows that place the threshold */
+	uint64_t nrow;
+};
+
+/*
+ * Natural logarithm of X > 0 from frexp (exact) and the series
+ * ln m = 2 atanh z, z = (m - 1) / (m + 1), with m in [sqrt(1/2), sqrt(2)).
+ */
+static double
+det_log(double x)
+{
+	double m, z, z2, sum, term, hi;
+	int ex, k;
+
+	m = frexp(x, &ex);
+	if (m < SQRT_HALF) {
+		m *= 2;
+		ex--;
+	}
+	z = (m - 1) / (m + 1);
+	z2 = z * z;
+	sum = 0;
+	for (k = 23; k >= 1; k -= 2) {
+		term = sum * z2;
+		sum = term + 1.0 / k;
+	}
+	sum = sum * z;
+	sum = sum * 2;
+	hi = ex * LN2_HI;
+	term = ex * LN2_LO;
+	sum = sum + term;
+	return hi + sum;
+}
+
+/* ln(1 - W) for W in (0, 1), accurate for small W too. */
+static double
+det_log1m(double w)
+{
+	double z, z2, sum, term;
+	int k;
+
+	if (w > 0.25)
+		return det_log(1 - w);
+	z = w / (2 - w);		/* 1 - w = (1 - z) / (1 + z) */
+	z2 = z * z;
+	sum = 0;
+	for (k = 19; k >= 1; k -= 2) {
+		term = sum * z2;
+		sum = term + 1.0 / k;
+	}
+	sum = sum * z;
+	return -2 * sum;
+}
+
+/* 2^X for X <= 0 (or moderately positive): exact for whole X. */
+static double
+det_exp2(double x)
+{
+	double n, r, sum, term;
+	int k;
+
+	if (x < -1100)
+		return 0;
+	n = floor(x);
+	r = x - n;			/* exact, in [0, 1) */
+	r = r * LN2;
+	sum = 1;
+	for (k = 18; k >= 1; k--) {
+		term = sum * r;
+		term = term / k;
+		sum = term + 1;
+	}
+	return ldexp(sum, (int)n);
+}
+
+/* e^X, X <= 0. */
+static double
+det_exp(double x)
+{
+	return det_exp2(x / LN2);
+}
+
+double
+iforest_c(double n)
+{
+	double a, b;
+
+	if (n <= 1)
+		return 0;
+	if (n <= 2)
+		return 1;
+	a = det_log(n - 1);
+	a = a + EULER_GAMMA;
+	a = 2 * a;
+	b = 2 * (n - 1);
+	b = b / n;
+	return a - b;
+}
+
+/* ceil(log2(max(psi, 2))), in integers so that no rounding can move it. */
+static unsigned
+max_depth(size_t psi)
+{
+	unsigned d = 1;
+
+	while (d < 64 && ((size_t)1 << d) < psi)
+		d++;
+	return d;
+}
+
+/* A uniform double in (0, 1): never 0, so its logarithm is finite. */
+static double
+open_uniform(struct rng *r)
+{
+	double u = (double)(rng_next(r) >> 11);
+
+	u = u + 0.5;
+	return u * 0x1.0p-53;
+}
+
+/*
+ * Algorithm L: advance the reservoir's W and draw how many rows to pass
+ * over before the next one it takes, which is row I + 1 + skip.
+ */
+static void
+reservoir_skip(struct reservoir *r, uint64_t i)
+{
+	double w, skip, lu;
+
+	lu = det_log(open_uniform(&r->rng));
+	r->lw += lu / (double)r->k;
+	w = det_exp(r->lw);
+	lu = det_log(open_uniform(&r->rng));
+	if (w >= 1)
+		skip = 0;
+	else if (w <= 0)
+		skip = 1e19;
+	else
+		skip = floor(lu / det_log1m(w));
+	/* A skip past 2^63 rows is never reached: park it there. */
+	if (!(skip < 0x1.0p63))
+		skip = 0x1.0p63;
+	r->next = i + 1 + (uint64_t)skip;
+}
+
+/* Make room for one more row; the storage grows by doubling up to k. */
+static int
+reservoir_grow(struct reservoir *r, size_t nfeature, struct err *e)
+{
+	size_t cap;
+	double *row;
+
+	if (r->n < r->cap)
+		return 0;
+	cap = r->cap == 0 ? 16 : r->cap * 2;
+	if (cap > r->k)
+		cap = r->k;
+	if (cap > SIZE_MAX / sizeof(double) / nfeature)
+		return err_set(e, 0, 0, "out of memory for the sample");
+	row = realloc(r->row, cap * nfeature * sizeof(double));
+	if (row == NULL)
+		return err_set(e, 0, 0, "out of memory for the sample");
+	r->row = row;
+	r->cap = cap;
+	return 0;
+}
+
+/*
+ * Offer row number I to reservoir R.  While it fills, every row goes in;
+ * after that, only row r->next, into a slot chosen uniformly.
+ */
+static int
+reservoir_offer(struct reservoir *r, const double *row, size_t nfeature,
+    uint64_t i, struct err *e)
+{
+	size_t slot;
+
+	if (r->n < r->k) {
+		if (reservoir_grow(r, nfeature, e) == -1)
+			return -1;
+		memcpy(r->row + r->n * nfeature, row,
+		    nfeature * sizeof(double));
+		r->n++;
+		if (r->n == r->k) {
+			r->lw = 0;
+			reservoir_skip(r, i);
+		}
+		return 0;
+	}
+	if (i != r->next)
+		return 0;
+	slot = (size_t)rng_below(&r->rng, r->k);
+	memcpy(r->row + slot * nfeature, row, nfeature * sizeof(double));
+	reservoir_skip(r, i);
+	return 0;
+}
+
+/* The heap orders trees by next row wanted, ties by tree number. */
+static int
+heap_less(const struct iforest_trainer *t, size_t a, size_t b)
+{
+	uint64_t na = t->tree[a].next, nb = t->tree[b].next;
+
+	return na < nb || (na == nb && a < b);
+}
+
+static void
+heap_down(struct iforest_trainer *t, size_t i)
+{
+	size_t n = t->ntree, c, tmp;
+
+	for (;;) {
+		c = 2 * i + 1;
+		if (c >= n)
+			break;
+		if (c + 1 < n && heap_less(t, t->heap[c + 1], t->heap[c]))
+			c++;
+		if (!heap_less(t, t->heap[c], t->heap[i]))
+			break;
+		tmp = t->heap[i];
+		t->heap[i] = t->heap[c];
+		t->heap[c] = tmp;
+		i = c;
+	}
+}
+
+static char *
+copy_string(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *c = malloc(n);
+
+	if (c != NULL)
+		memcpy(c, s, n);
+	return c;
+}
+
+static void
+free_names(char **names, size_t n)
+{
+	size_t i;
+
+	if (names == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+static int
+check_params(const struct iforest_params *p, size_t nfeature,
+    struct err *e)
+{
+	if (p->ntree > IFOREST_MAXTREES)
+		return err_set(e, 0, 0, "number of trees must be 1 to %d",
+		    IFOREST_MAXTREES);
+	if (p->sample_size > IFOREST_MAXSAMPLE)
+		return err_set(e, 0, 0, "sample size must be 1 to %zu",
+		    IFOREST_MAXSAMPLE);
+	if (isnan(p->contamination) || p->contamination == 0 ||
+	    p->contamination > 0.5)
+		return err_set(e, 0, 0,
+		    "contamination must be in (0, 0.5] or auto");
+	if (nfeature == 0)
+		return err_set(e, 0, 0, "no features to train on");
+	if (nfeature > INT32_MAX)
+		return err_set(e, 0, 0, "too many features (%zu)", nfeature);
+	return 0;
+}
+
+struct iforest_trainer *
+iforest_train_begin(const struct iforest_params *p, size_t nfeature,
+    char *const *names, struct err *e)
+{
+	struct iforest_trainer *t;
+	struct rng seeder;
+	size_t i;
+
+	if (check_params(p, nfeature, e) == -1)
+		return NULL;
+	if ((t = calloc(1, sizeof *t)) == NULL)
+		goto nomem;
+	t->p = *p;
+	if (t->p.contamination < 0)
+		t->p.contamination = -1;
+	t->ntree = p->ntree == 0 ? IFOREST_TREES : p->ntree;
+	t->nfeature = nfeature;
+	if ((t->names = calloc(nfeature, sizeof *t->names)) == NULL)
+		goto nomem;
+	for (i = 0; i < nfeature; i++)
+		if ((t->names[i] = copy_string(names[i])) == NULL)
+			goto nomem;
+	t->tree = calloc(t->ntree, sizeof *t->tree);
+	t->heap = calloc(t->ntree, sizeof *t->heap);
+	if (t->tree == NULL || t->heap == NULL)
+		goto nomem;
+
+	/* Each tree and the threshold sample get a stream of their own. */
+	rng_seed(&seeder, p->seed);
+	for (i = 0; i < t->ntree; i++) {
+		rng_seed(&t->tree[i].rng, rng_next(&seeder));
+		t->tree[i].k = p->sample_size == 0 ? IFOREST_SAMPLE :
+		    p->sample_size;
+		t->heap[i] = i;
+	}
+	rng_seed(&t->thr.rng, rng_next(&seeder));
+	t->thr.k = p->threshold_sample == 0 ? IFOREST_THRESHOLD_SAMPLE :
+	    p->threshold_sample;
+	t->want_threshold = t->p.contamination > 0;
+	return t;
+
+nomem:
+	err_set(e, 0, 0, "out of memory");
+	iforest_train_abort(t);
+	return NULL;
+}
+
+void
+iforest_train_abort(struct iforest_trainer *t)
+{
+	size_t i;
+
+	if (t == NULL)
+		return;
+	free_names(t->names, t->nfeature);
+	if (t->tree != NULL)
+		for (i = 0; i < t->ntree; i++)
+			free(t->tree[i].row);
+	free(t->tree);
+	free(t->heap);
+	free(t->thr.row);
+	free(t);
+}
+
+int
+iforest_train_add(struct iforest_trainer *t, const double *row,
+    struct err *e)
+{
+	size_t i, top;
+
+	for (i = 0; i < t->nfeature; i++)
+		if (!isfinite(row[i]))
+			return err_set(e, 0, 0,
+			    "value of feature '%s' is not a finite number",
+			    t->names[i]);
+
+	if (!t->full) {
+		/* Every tree holds the same rows until the reservoirs fill. */
+		for (i = 0; i < t->ntree; i++)
+			if (reservoir_offer(&t->tree[i], row, t->nfeature,
+			    t->nrow, e) == -1)
+				return -1;
+		if (t->tree[0].n == t->tree[0].k) {
+			t->full = 1;
+			for (i = t->ntree / 2; i-- > 0; )
+				heap_down(t, i);
+		}
+	} else {
+		while (t->tree[top = t->heap[0]].next == t->nrow) {
+			reservoir_offer(&t->tree[top], row, t->nfeature,
+			    t->nrow, e);
+			heap_down(t, 0);
+		}
+	}
+	if (t->want_threshold && reservoir_offer(&t->thr, row, t->nfeature,
+	    t->nrow, e) == -1)
+		return -1;
+	t->nrow++;
+	return 0;
+}
+
+/* Work space shared by the trees while they grow. */
+struct grower {
+	size_t	 nfeature;
+	const double *x;	/* the tree's sample, psi rows */
+	uint32_t *idx;		/* row numbers, partitioned as we go */
+	size_t	*feat;		/* features not constant in the sample */
+	size_t	 nfeat;
+	struct task {
+		uint32_t lo, hi, depth;
+		uint32_t parent;	/* split waiting for its right child */
+	}	*stack;
+	unsigned maxdepth;
+};
+
+#define NO_PARENT UINT32_MAX
+
+/*
+ * Pick a feature uniformly among those not constant in rows IDX[0..N),
+ * drawing and setting aside constant ones as scikit-learn's random
+ * splitter does; -1 when all are constant.
+ */
+static long
+pick_feature(struct grower *g, struct rng *r, const uint32_t *idx,
+    size_t n, double *minp, double *maxp)
+{
+	size_t left = g->nfeat, j, i, f, tmp;
+	double lo, hi, v;
+
+	while (left > 0) {
+		j = (size_t)rng_below(r, left);
+		f = g->feat[j];
+		lo = hi = g->x[(size_t)idx[0] * g->nfeature + f];
+		for (i = 1; i < n; i++) {
+			v = g->x[(size_t)idx[i] * g->nfeature + f];
+			if (v < lo)
+				lo = v;
+			if (v > hi)
+				hi = v;
+		}
+		if (hi > lo) {
+			*minp = lo;
+			*maxp = hi;
+			return (long)f;
+		}
+		tmp = g->feat[j];
+		g->feat[j] = g->feat[left - 1];
+		g->feat[left - 1] = tmp;
+		left--;
+	}
+	return -1;
+}
+
+/*
+ * A split uniform in [lo, hi), so that the row holding lo goes left and
+ * the one holding hi goes right.
+ */
+static double
+draw_split(struct rng *r, double lo, double hi)
+{
+	double u = rng_uniform(r), d = hi - lo, s, a, b;
+
+	if (isfinite(d)) {
+		s = d * u;
+		s = lo + s;
+	} else {
+		/* hi - lo overflowed: weigh the ends instead. */
+		a = lo * (1 - u);
+		b = hi * u;
+		s = a + b;
+	}
+	if (s >= hi || s < lo)
+		s = lo;
+	return s;
+}
+
+static int
+add_node(struct iforest_tree *tr, size_t *cap, struct err *e)
+{
+	struct iforest_node *node;
+	size_t n;
+
+	if (tr->nnode < *cap)
+		return 0;
+	n = *cap == 0 ? 64 : *cap * 2;
+	if ((node = realloc(tr->node, n * sizeof *node)) == NULL)
+		return err_set(e, 0, 0, "out of memory for the trees");
+	tr->node = node;
+	*cap = n;
+	return 0;
+}
+
+/*
+ * Grow one tree on PSI rows at g->x.  Nodes are made in preorder with an
+ * explicit stack, so a split's left child is the next node and its right
+ * child is patched in when the stack reaches it.
+ */
+static int
+grow_tree(struct grower *g, struct rng *r, size_t psi,
+    struct iforest_tree *tr, struct err *e)
+{
+	struct task tk;
+	struct iforest_node *nd;
+	size_t sp = 0, cap = 0, i, j, n, f;
+	uint32_t lo, hi, tmp;
+	double min, max, split;
+	long feature;
+
+	for (i = 0; i < psi; i++)
+		g->idx[i] = (uint32_t)i;
+
+	/* Features constant in the whole sample stay constant below. */
+	g->nfeat = 0;
+	for (f = 0; f < g->nfeature; f++) {
+		for (i = 1; i < psi; i++)
+			if (g->x[i * g->nfeature + f] != g->x[f])
+				break;
+		if (i < psi)
+			g->feat[g->nfeat++] = f;
+	}
+
+	tr->nnode = 0;
+	tr->node = NULL;
+	g->stack[sp++] = (struct task){ 0, (uint32_t)psi, 0, NO_PARENT };
+	while (sp > 0) {
+		tk = g->stack[--sp];
+		if (add_node(tr, &cap, e) == -1)
+			return -1;
+		i = tr->nnode++;
+		if (tk.parent != NO_PARENT)
+			tr->node[tk.parent].right = (uint32_t)i;
+		nd = &tr->node[i];
+		memset(nd, 0, sizeof *nd);
+		nd->depth = tk.depth;
+		n = tk.hi - tk.lo;
+		feature = -1;
+		if (n > 1 && tk.depth < g->maxdepth)
+			feature = pick_feature(g, r, g->idx + tk.lo, n,
+			    &min, &max);
+		if (feature < 0) {
+			nd->feature = -1;
+			nd->size = (uint32_t)n;
+			nd->pathlen = tk.depth + iforest_c((double)n);
+			continue;
+		}
+		split = draw_split(r, min, max);
+		nd->feature = (int32_t)feature;
+		nd->split = split;
+
+		/* Partition: rows with x <= split first. */
+		lo = tk.lo;
+		hi = tk.hi;
+		while (lo < hi) {
+			j = (size_t)g->idx[lo] * g->nfeature + (size_t)feature;
+			if (g->x[j] <= split) {
+				lo++;
+				continue;
+			}
+			tmp = g->idx[lo];
+			g->idx[lo] = g->idx[--hi];
+			g->idx[hi] = tmp;
+		}
+		g->stack[sp++] = (struct task){ lo, tk.hi, tk.depth + 1,
+		    (uint32_t)i };
+		g->stack[sp++] = (struct task){ tk.lo, lo, tk.depth + 1,
+		    NO_PARENT };
+	}
+
+	/* Give back the slack of the doubling. */
+	if ((nd = realloc(tr->node, tr->nnode * sizeof *nd)) != NULL)
+		tr->node = nd;
+	return 0;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The (1 - contamination) quantile of the scores of the threshold sample,
+ * interpolated linearly between neighbours as numpy's percentile does.
+ */
+static int
+place_threshold(struct iforest *f, struct reservoir *thr, struct err *e)
+{
+	double *s, pos, frac, lo, hi, d, v;
+	size_t i, n = thr->n, k;
+
+	if ((s = malloc(n * sizeof *s)) == NULL)
+		return err_set(e, 0, 0, "out of memory for the threshold");
+	for (i = 0; i < n; i++)
+		s[i] = iforest_score(f, thr->row + i * f->nfeature);
+	qsort(s, n, sizeof *s, cmp_double);
+
+	pos = (double)(n - 1) * (1 - f->params.contamination);
+	k = (size_t)floor(pos);
+	frac = pos - (double)k;
+	lo = s[k];
+	hi = k + 1 < n ? s[k + 1] : s[k];
+	d = hi - lo;
+	if (frac >= 0.5) {
+		v = d * (1 - frac);
+		v = hi - v;
+	} else {
+		v = d * frac;
+		v = lo + v;
+	}
+	f->threshold = v;
+	free(s);
+	return 0;
+}
+
+struct iforest *
+iforest_train_end(struct iforest_trainer *t, struct err *e)
+{
+	struct iforest *f = NULL;
+	struct grower g;
+	size_t i, psi;
+
+	memset(&g, 0, sizeof g);
+	if (t->nrow == 0) {
+		err_set(e, 0, 0, "no rows to train on");
+		goto fail;
+	}
+	psi = t->tree[0].n;
+	if ((f = calloc(1, sizeof *f)) == NULL)
+		goto nomem;
+	f->nfeature = t->nfeature;
+	f->feature = t->names;
+	t->names = NULL;
+	f->psi = psi;
+	f->params = t->p;
+	f->params.ntree = t->ntree;
+	f->nrow = t->nrow;
+	f->threshold = 0.5;
+	if ((f->tree = calloc(t->ntree, sizeof *f->tree)) == NULL)
+		goto nomem;
+	f->ntree = t->ntree;
+
+	g.nfeature = t->nfeature;
+	g.maxdepth = max_depth(psi);
+	g.idx = malloc(psi * sizeof *g.idx);
+	g.feat = malloc(t->nfeature * sizeof *g.feat);
+	g.stack = malloc((g.maxdepth + 2) * sizeof *g.stack);
+	if (g.idx == NULL || g.feat == NULL || g.stack == NULL)
+		goto nomem;
+	for (i = 0; i < t->ntree; i++) {
+		g.x = t->tree[i].row;
+		if (grow_tree(&g, &t->tree[i].rng, psi, &f->tree[i], e) == -1)
+			goto fail;
+		/* The sample is no longer needed: keep the peak low. */
+		free(t->tree[i].row);
+		t->tree[i].row = NULL;
+	}
+	if (t->want_threshold && place_threshold(f, &t->thr, e) == -1)
+		goto fail;
+	free(g.idx);
+	free(g.feat);
+	free(g.stack);
+	iforest_train_abort(t);
+	return f;
+
+nomem:
+	err_set(e, 0, 0, "out of memory");
+fail:
+	free(g.idx);
+	free(g.feat);
+	free(g.stack);
+	iforest_free(f);
+	iforest_train_abort(t);
+	return NULL;
+}
+
+double
+iforest_pathlen(const struct iforest *f, const double *row)
+{
+	const struct iforest_tree *tr, *end = f->tree + f->ntree;
+	const struct iforest_node *node, *nd;
+	double sum = 0;
+	uint32_t i;
+
+	for (tr = f->tree; tr < end; tr++) {
+		node = tr->node;
+		i = 0;
+		while ((nd = &node[i])->feature >= 0)
+			i = row[nd->feature] <= nd->split ? i + 1 : nd->right;
+		sum += nd->pathlen;
+	}
+	return sum / (double)f->ntree;
+}
+
+double
+iforest_score(const struct iforest *f, const double *row)
+{
+	double c = iforest_c((double)f->psi), h, x;
+
+	/* One training row: no depth to compare with, so neutral. */
+	if (c == 0)
+		return 0.5;
+	h = iforest_pathlen(f, row);
+	x = -h / c;
+	return det_exp2(x);
+}
+
+void
+iforest_free(struct iforest *f)
+{
+	size_t i;
+
+	if (f == NULL)
+		return;
+	free_names(f->feature, f->nfeature);
+	if (f->tree != NULL)
+		for (i = 0; i < f->ntree; i++)
+			free(f->tree[i].node);
+	free(f->tree);
+	free(f);
+}
