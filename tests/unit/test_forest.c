@@ -1,0 +1,659 @@
+/*
+ * test_forest.c - the Isolation Forest: c(n), path lengths and scores on
+ * trees built by hand, and the behaviour of trained forests.
+ */
+#include <sys/resource.h>
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "forest.h"
+#include "model.h"
+#include "rng.h"
+#include "unit.h"
+
+static char *names1[] = { "x" };
+static char *names2[] = { "x", "y" };
+
+/* A standard normal deviate (Box-Muller), from the test's own stream. */
+static double
+normal(struct rng *r)
+{
+	double u = rng_uniform(r), v = rng_uniform(r);
+
+	return sqrt(-2 * log(1 - u)) * cos(2 * 3.14159265358979323846 * v);
+}
+
+static struct iforest_params
+params(size_t ntree, size_t sample, double contamination, uint64_t seed)
+{
+	struct iforest_params p;
+
+	memset(&p, 0, sizeof p);
+	p.ntree = ntree;
+	p.sample_size = sample;
+	p.contamination = contamination;
+	p.seed = seed;
+	return p;
+}
+
+/* Train on N rows of NF values at ROWS. */
+static struct iforest *
+train(const struct iforest_params *p, size_t nf, char **names,
+    const double *rows, size_t n)
+{
+	struct iforest_trainer *t;
+	struct err e;
+	size_t i;
+
+	t = iforest_train_begin(p, nf, names, &e);
+	CHECK(t != NULL);
+	if (t == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (iforest_train_add(t, rows + i * nf, &e) == -1) {
+			CHECK(!"row refused");
+			iforest_train_abort(t);
+			return NULL;
+		}
+	return iforest_train_end(t, &e);
+}
+
+/* The model file's bytes, to compare two forests whole. */
+static char *
+model_bytes(const struct iforest *f, size_t *len)
+{
+	char *buf = NULL;
+	FILE *fp = open_memstream(&buf, len);
+	struct err e;
+
+	CHECK(fp != NULL);
+	CHECK(model_write(fp, f, &e) == 0);
+	fclose(fp);
+	return buf;
+}
+
+/* Values computed independently with Python's math.log. */
+static void
+test_c(void)
+{
+	CHECK(iforest_c(0) == 0);
+	CHECK(iforest_c(1) == 0);
+	CHECK(iforest_c(2) == 1);
+	CHECK_NEAR(iforest_c(3), 1.207392357589623, 1e-14);
+	CHECK_NEAR(iforest_c(4), 1.8516559071392855, 1e-14);
+	CHECK_NEAR(iforest_c(16), 4.695531732007486, 1e-14);
+	CHECK_NEAR(iforest_c(256), 10.244770920119917, 1e-13);
+	CHECK_NEAR(iforest_c(1000), 12.969940887100174, 1e-13);
+	CHECK_NEAR(iforest_c(65536), 21.335141107488486, 1e-13);
+}
+
+static void
+set_split(struct iforest_node *n, uint32_t depth, int32_t feature,
+    double split, uint32_t right)
+{
+	memset(n, 0, sizeof *n);
+	n->depth = depth;
+	n->feature = feature;
+	n->split = split;
+	n->right = right;
+}
+
+static void
+set_leaf(struct iforest_node *n, uint32_t depth, uint32_t size)
+{
+	memset(n, 0, sizeof *n);
+	n->depth = depth;
+	n->feature = -1;
+	n->size = size;
+	n->pathlen = depth + iforest_c(size);
+}
+
+/*
+ * Two trees over psi = 8 rows of (x, y):
+ *
+ *	tree 0: x <= 0.5 ? (y <= 2 ? leaf 1 : leaf 3) : leaf 4
+ *	tree 1: one leaf of all 8 rows
+ */
+static void
+test_hand_built(void)
+{
+	struct iforest_node n0[5], n1[1];
+	struct iforest_tree tr[2] = { { 5, n0 }, { 1, n1 } };
+	struct iforest f;
+	double row[2], c8 = iforest_c(8), h;
+
+	set_split(&n0[0], 0, 0, 0.5, 4);
+	set_split(&n0[1], 1, 1, 2, 3);
+	set_leaf(&n0[2], 2, 1);
+	set_leaf(&n0[3], 2, 3);
+	set_leaf(&n0[4], 1, 4);
+	set_leaf(&n1[0], 0, 8);
+	memset(&f, 0, sizeof f);
+	f.nfeature = 2;
+	f.ntree = 2;
+	f.tree = tr;
+	f.psi = 8;
+	f.threshold = 0.5;
+
+	/* x = 0.5 is not above the split: left, then y = 2 left again. */
+	row[0] = 0.5;
+	row[1] = 2;
+	h = (2 + 0 + c8) / 2;
+	CHECK(iforest_pathlen(&f, row) == h);
+	CHECK_NEAR(iforest_score(&f, row), pow(2, -h / c8), 1e-15);
+
+	row[1] = 2.0000001;
+	h = (2 + iforest_c(3) + c8) / 2;
+	CHECK(iforest_pathlen(&f, row) == h);
+	CHECK_NEAR(iforest_score(&f, row), pow(2, -h / c8), 1e-15);
+
+	row[0] = 0.50001;
+	h = (1 + iforest_c(4) + c8) / 2;
+	CHECK(iforest_pathlen(&f, row) == h);
+	CHECK_NEAR(iforest_score(&f, row), pow(2, -h / c8), 1e-15);
+
+	/* A lone leaf of psi rows is exactly neutral. */
+	f.ntree = 1;
+	f.tree = &tr[1];
+	CHECK(iforest_pathlen(&f, row) == c8);
+	CHECK(iforest_score(&f, row) == 0.5);
+}
+
+/* 1000 rows around the origin and 5 far away: those 5 score highest. */
+static void
+test_outliers(void)
+{
+	enum { N = 1000, FAR = 5 };
+	static const double far[FAR][2] = {
+		{ 8, 8 }, { -9, 7 }, { 10, -1 }, { 0, -12 }, { -7, -7 }
+	};
+	double *rows, *s, lowest_far = 1, highest_near = 0;
+	struct iforest_params p = params(0, 0, -1, 42);
+	struct iforest *f;
+	struct rng r;
+	size_t i, flagged = 0;
+
+	rows = malloc((N + FAR) * 2 * sizeof *rows);
+	s = malloc((N + FAR) * sizeof *s);
+	rng_seed(&r, 7);
+	for (i = 0; i < N; i++) {
+		rows[2 * i] = normal(&r);
+		rows[2 * i + 1] = normal(&r);
+	}
+	/* Spread the far points through the stream. */
+	for (i = 0; i < FAR; i++) {
+		rows[2 * (N + i)] = rows[2 * (i * 150)];
+		rows[2 * (N + i) + 1] = rows[2 * (i * 150) + 1];
+		rows[2 * (i * 150)] = far[i][0];
+		rows[2 * (i * 150) + 1] = far[i][1];
+	}
+	f = train(&p, 2, names2, rows, N + FAR);
+	CHECK(f != NULL);
+	if (f == NULL)
+		goto out;
+	CHECK(f->ntree == IFOREST_TREES);
+	CHECK(f->psi == IFOREST_SAMPLE);
+	CHECK(f->nrow == N + FAR);
+	CHECK(f->threshold == 0.5);
+	for (i = 0; i < N + FAR; i++) {
+		s[i] = iforest_score(f, rows + 2 * i);
+		CHECK(s[i] > 0 && s[i] <= 1);
+		if (i % 150 == 0 && i / 150 < FAR) {
+			if (s[i] < lowest_far)
+				lowest_far = s[i];
+		} else if (s[i] > highest_near)
+			highest_near = s[i];
+		flagged += s[i] > f->threshold;
+	}
+	CHECK(lowest_far > highest_near);
+	CHECK(lowest_far > 0.7);
+	/*
+	 * "auto" (0.5) flags the far points, and in light-tailed data like
+	 * this a tenth or so of the others: scikit-learn flags 114 to 142
+	 * of these rows with seeds 0 to 4.
+	 */
+	CHECK(lowest_far > f->threshold);
+	CHECK(flagged >= 60 && flagged <= 200);
+	iforest_free(f);
+out:
+	free(rows);
+	free(s);
+}
+
+/* All rows the same: every tree is one leaf of psi rows, score 0.5. */
+static void
+test_constant(void)
+{
+	enum { N = 500 };
+	double *rows = malloc(N * 2 * sizeof *rows), row[2];
+	struct iforest_params p = params(10, 0, -1, 1);
+	struct iforest *f;
+	struct rng r;
+	size_t i, t, j, bad = 0;
+
+	for (i = 0; i < N; i++) {
+		rows[2 * i] = 3.25;
+		rows[2 * i + 1] = -1;
+	}
+	f = train(&p, 2, names2, rows, N);
+	CHECK(f != NULL);
+	if (f == NULL)
+		goto out;
+	CHECK(f->psi == 256);
+	for (t = 0; t < f->ntree; t++) {
+		CHECK(f->tree[t].nnode == 1);
+		CHECK(f->tree[t].node[0].feature == -1);
+		CHECK(f->tree[t].node[0].size == 256);
+		CHECK(f->tree[t].node[0].pathlen == iforest_c(256));
+	}
+	CHECK(iforest_score(f, rows) == 0.5);
+	row[0] = 1e6;
+	row[1] = -1e6;
+	CHECK(iforest_score(f, row) == 0.5);
+	CHECK(!(iforest_score(f, rows) > f->threshold));
+	iforest_free(f);
+
+	/* With a contamination, the threshold is 0.5 too: nothing flagged. */
+	p = params(10, 0, 0.1, 1);
+	f = train(&p, 2, names2, rows, N);
+	CHECK(f != NULL && f->threshold == 0.5);
+	iforest_free(f);
+
+	/* A constant column among varying ones is never split on. */
+	rng_seed(&r, 3);
+	for (i = 0; i < N; i++)
+		rows[2 * i] = normal(&r);
+	p = params(50, 0, -1, 5);
+	f = train(&p, 2, names2, rows, N);
+	CHECK(f != NULL);
+	if (f == NULL)
+		goto out;
+	for (t = 0; t < f->ntree; t++)
+		for (j = 0; j < f->tree[t].nnode; j++)
+			bad += f->tree[t].node[j].feature == 1;
+	CHECK(bad == 0);
+	CHECK(f->tree[0].nnode > 1);
+	iforest_free(f);
+out:
+	free(rows);
+}
+
+/* Duplicates: a leaf of equal rows gets c(size) added to its depth. */
+static void
+test_duplicates(void)
+{
+	enum { N = 300 };
+	double rows[N];
+	struct iforest_params p = params(20, 0, -1, 9);
+	struct iforest *f;
+	size_t i, t, j, found = 0;
+	struct iforest_node *nd;
+
+	/* 290 rows of 1, and 10 rows of 2 to 11. */
+	for (i = 0; i < N; i++)
+		rows[i] = i < 290 ? 1 : (double)(i - 288);
+	f = train(&p, 1, names1, rows, N);
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	for (t = 0; t < f->ntree; t++)
+		for (j = 0; j < f->tree[t].nnode; j++) {
+			nd = &f->tree[t].node[j];
+			if (nd->feature >= 0 || nd->size < 200)
+				continue;
+			/* A leaf this big can only be the ones. */
+			found++;
+			CHECK(nd->pathlen == nd->depth + iforest_c(nd->size));
+			CHECK(nd->depth < 8);
+		}
+	CHECK(found == f->ntree);
+	iforest_free(f);
+}
+
+/* psi = min(sample size, rows); depths within ceil(log2 psi). */
+static void
+test_sample_size(void)
+{
+	enum { N = 1000 };
+	double rows[N];
+	struct iforest_params p;
+	struct iforest *f;
+	struct rng r;
+	size_t i, t, j, sum, deepest;
+
+	rng_seed(&r, 11);
+	for (i = 0; i < N; i++)
+		rows[i] = normal(&r);
+
+	p = params(10, 256, -1, 1);
+	f = train(&p, 1, names1, rows, 50);
+	CHECK(f != NULL && f->psi == 50);
+	iforest_free(f);
+
+	p = params(10, 0, -1, 1);
+	f = train(&p, 1, names1, rows, 100);
+	CHECK(f != NULL && f->psi == 100);
+	iforest_free(f);
+
+	p = params(30, 64, -1, 1);
+	f = train(&p, 1, names1, rows, N);
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	CHECK(f->psi == 64);
+	deepest = 0;
+	for (t = 0; t < f->ntree; t++) {
+		sum = 0;
+		for (j = 0; j < f->tree[t].nnode; j++) {
+			if (f->tree[t].node[j].depth > deepest)
+				deepest = f->tree[t].node[j].depth;
+			if (f->tree[t].node[j].feature < 0)
+				sum += f->tree[t].node[j].size;
+		}
+		CHECK(sum == 64);
+		CHECK(f->tree[t].nnode <= 2 * 64 - 1);
+	}
+	CHECK(deepest == 6);
+	iforest_free(f);
+
+	/* One row: one leaf of one row, and every score is neutral. */
+	p = params(5, 0, -1, 1);
+	f = train(&p, 1, names1, rows, 1);
+	CHECK(f != NULL && f->psi == 1);
+	if (f != NULL)
+		CHECK(iforest_score(f, rows + 1) == 0.5);
+	iforest_free(f);
+}
+
+/* The same seed gives the same forest; another seed another one. */
+static void
+test_seed(void)
+{
+	enum { N = 2000 };
+	double *rows = malloc(N * 3 * sizeof *rows);
+	char *names3[] = { "a", "b", "c" };
+	struct iforest_params p = params(50, 128, 0.05, 12345);
+	struct iforest *f1, *f2, *f3;
+	char *b1, *b2, *b3;
+	size_t l1 = 0, l2 = 0, l3 = 0;
+	struct rng r;
+	size_t i;
+
+	rng_seed(&r, 99);
+	for (i = 0; i < 3 * N; i++)
+		rows[i] = normal(&r);
+	f1 = train(&p, 3, names3, rows, N);
+	f2 = train(&p, 3, names3, rows, N);
+	p.seed = 12346;
+	f3 = train(&p, 3, names3, rows, N);
+	CHECK(f1 != NULL && f2 != NULL && f3 != NULL);
+	if (f1 == NULL || f2 == NULL || f3 == NULL)
+		goto out;
+	b1 = model_bytes(f1, &l1);
+	b2 = model_bytes(f2, &l2);
+	b3 = model_bytes(f3, &l3);
+	CHECK(l1 > 0 && l1 == l2 && memcmp(b1, b2, l1) == 0);
+	CHECK(l1 != l3 || memcmp(b1, b3, l1) != 0);
+	CHECK(f1->threshold == f2->threshold);
+	CHECK(f1->threshold != f3->threshold);
+	free(b1);
+	free(b2);
+	free(b3);
+out:
+	iforest_free(f1);
+	iforest_free(f2);
+	iforest_free(f3);
+	free(rows);
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Contamination F flags about F of the rows, and the threshold is the
+ * (1 - F) quantile of the training scores, interpolated linearly.
+ */
+static void
+test_contamination(void)
+{
+	enum { N = 3000 };
+	static const double fr[] = { 0.01, 0.05, 0.1, 0.25, 0.5 };
+	double *rows = malloc(N * 2 * sizeof *rows), *s, pos, want;
+	struct iforest_params p;
+	struct iforest *f;
+	struct rng r;
+	size_t i, k, flagged;
+
+	s = malloc(N * sizeof *s);
+	rng_seed(&r, 5);
+	for (i = 0; i < 2 * N; i++)
+		rows[i] = normal(&r);
+	for (k = 0; k < sizeof fr / sizeof fr[0]; k++) {
+		p = params(100, 0, fr[k], 77);
+		f = train(&p, 2, names2, rows, N);
+		CHECK(f != NULL);
+		if (f == NULL)
+			continue;
+		flagged = 0;
+		for (i = 0; i < N; i++) {
+			s[i] = iforest_score(f, rows + 2 * i);
+			flagged += s[i] > f->threshold;
+		}
+		CHECK(fabs((double)flagged - fr[k] * N) <= 0.005 * N + 1);
+		qsort(s, N, sizeof *s, cmp_double);
+		pos = (N - 1) * (1 - fr[k]);
+		i = (size_t)pos;
+		want = s[i] + (s[i + 1] - s[i]) * (pos - (double)i);
+		CHECK_NEAR(f->threshold, want, 1e-15);
+		iforest_free(f);
+
+		/* From a sample of the rows, the threshold is close. */
+		p.threshold_sample = 1000;
+		f = train(&p, 2, names2, rows, N);
+		CHECK(f != NULL);
+		if (f == NULL)
+			continue;
+		flagged = 0;
+		for (i = 0; i < N; i++)
+			flagged += iforest_score(f, rows + 2 * i) > f->threshold;
+		CHECK(fabs((double)flagged - fr[k] * N) <= 0.03 * N);
+		iforest_free(f);
+	}
+	free(rows);
+	free(s);
+}
+
+/*
+ * Every row has the same chance to be sampled.  The rows come in 8
+ * blocks of equal length, each row holding its block's number; a tree
+ * isolates each block value in a leaf whose size is how many rows of the
+ * block it sampled.  Summed over 1000 trees, each block should get an
+ * eighth of the samples (32000, standard deviation about 170).
+ */
+static void
+test_reservoir(void)
+{
+	enum { N = 80000, B = 8, TREES = 1000 };
+	struct iforest_params p = params(TREES, 256, -1, 2024);
+	struct iforest_trainer *t;
+	struct iforest *f;
+	struct err e;
+	double x, count[B] = { 0 };
+	uint32_t leaf[B];
+	size_t i, b, c, k, clash = 0;
+	const struct iforest_node *node;
+
+	t = iforest_train_begin(&p, 1, names1, &e);
+	CHECK(t != NULL);
+	if (t == NULL)
+		return;
+	for (i = 0; i < N; i++) {
+		x = (double)(i / (N / B));
+		iforest_train_add(t, &x, &e);
+	}
+	f = iforest_train_end(t, &e);
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	for (k = 0; k < f->ntree; k++) {
+		node = f->tree[k].node;
+		for (b = 0; b < B; b++) {
+			c = 0;
+			while (node[c].feature >= 0)
+				c = (double)b <= node[c].split ? c + 1 :
+				    node[c].right;
+			leaf[b] = (uint32_t)c;
+			count[b] += node[c].size;
+			if (b > 0 && leaf[b] == leaf[b - 1])
+				clash++;
+		}
+	}
+	CHECK(clash == 0);
+	for (b = 0; b < B; b++)
+		CHECK_NEAR(count[b], 256.0 * TREES / B, 1000);
+	iforest_free(f);
+}
+
+/*
+ * Memory does not grow with the rows: two million rows of two values
+ * (32 MB if they were kept) leave the peak resident size far below that.
+ */
+static void
+test_memory(void)
+{
+	struct iforest_params p = params(100, 256, 0.01, 3);
+	struct iforest_trainer *t;
+	struct iforest *f;
+	struct rusage before, after;
+	struct err e;
+	struct rng r;
+	double row[2];
+	size_t i, fails = 0;
+
+	p.threshold_sample = 10000;
+	getrusage(RUSAGE_SELF, &before);
+	t = iforest_train_begin(&p, 2, names2, &e);
+	CHECK(t != NULL);
+	if (t == NULL)
+		return;
+	rng_seed(&r, 1);
+	for (i = 0; i < 2000000; i++) {
+		row[0] = rng_uniform(&r);
+		row[1] = (double)i;
+		fails += iforest_train_add(t, row, &e) != 0;
+	}
+	CHECK(fails == 0);
+	f = iforest_train_end(t, &e);
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	getrusage(RUSAGE_SELF, &after);
+	CHECK(f->nrow == 2000000);
+	CHECK(f->psi == 256);
+	CHECK(f->ntree == 100);
+	/* ru_maxrss is in kilobytes on Linux and the BSDs. */
+	CHECK(after.ru_maxrss - before.ru_maxrss < 12 * 1024);
+	iforest_free(f);
+}
+
+static void
+test_errors(void)
+{
+	struct iforest_params p = params(0, 0, -1, 0);
+	struct iforest_trainer *t;
+	struct err e;
+	double row[2] = { 1, 2 };
+
+	p.ntree = IFOREST_MAXTREES + 1;
+	CHECK(iforest_train_begin(&p, 1, names1, &e) == NULL);
+	CHECK_STR(e.msg, "number of trees must be 1 to 100000");
+	p.ntree = 0;
+	p.sample_size = IFOREST_MAXSAMPLE + 1;
+	CHECK(iforest_train_begin(&p, 1, names1, &e) == NULL);
+	CHECK_STR(e.msg, "sample size must be 1 to 16777216");
+	p.sample_size = 0;
+	p.contamination = 0;
+	CHECK(iforest_train_begin(&p, 1, names1, &e) == NULL);
+	CHECK_STR(e.msg, "contamination must be in (0, 0.5] or auto");
+	p.contamination = 0.51;
+	CHECK(iforest_train_begin(&p, 1, names1, &e) == NULL);
+	p.contamination = NAN;
+	CHECK(iforest_train_begin(&p, 1, names1, &e) == NULL);
+	p.contamination = 0.5;
+	CHECK(iforest_train_begin(&p, 0, names1, &e) == NULL);
+	CHECK_STR(e.msg, "no features to train on");
+
+	t = iforest_train_begin(&p, 2, names2, &e);
+	CHECK(t != NULL);
+	if (t == NULL)
+		return;
+	CHECK(iforest_train_end(t, &e) == NULL);
+	CHECK_STR(e.msg, "no rows to train on");
+
+	t = iforest_train_begin(&p, 2, names2, &e);
+	CHECK(t != NULL);
+	if (t == NULL)
+		return;
+	CHECK(iforest_train_add(t, row, &e) == 0);
+	row[1] = NAN;
+	CHECK(iforest_train_add(t, row, &e) == -1);
+	CHECK_STR(e.msg, "value of feature 'y' is not a finite number");
+	row[1] = 2;
+	row[0] = -INFINITY;
+	CHECK(iforest_train_add(t, row, &e) == -1);
+	CHECK_STR(e.msg, "value of feature 'x' is not a finite number");
+	iforest_train_abort(t);
+}
+
+/* Values at the ends of the double range still split sensibly. */
+static void
+test_extremes(void)
+{
+	double rows[] = { -1.7e308, 1.7e308, 0, 5e-324, -5e-324, 1e300 };
+	struct iforest_params p = params(20, 0, -1, 8);
+	struct iforest *f;
+	size_t t, j, bad = 0;
+	const struct iforest_node *nd;
+
+	f = train(&p, 1, names1, rows, 6);
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	for (t = 0; t < f->ntree; t++)
+		for (j = 0; j < f->tree[t].nnode; j++) {
+			nd = &f->tree[t].node[j];
+			if (nd->feature >= 0 && !isfinite(nd->split))
+				bad++;
+		}
+	CHECK(bad == 0);
+	for (j = 0; j < 6; j++)
+		CHECK(iforest_score(f, rows + j) > 0);
+	iforest_free(f);
+}
+
+int
+main(void)
+{
+	test_memory();		/* first, while the peak is still low */
+	test_c();
+	test_hand_built();
+	test_outliers();
+	test_constant();
+	test_duplicates();
+	test_sample_size();
+	test_seed();
+	test_contamination();
+	test_reservoir();
+	test_errors();
+	test_extremes();
+	return unit_done();
+}
