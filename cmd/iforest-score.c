@@ -176,8 +176,14 @@ static void
 bad_number(const char *file, long line, const char *name, const char *why,
     const char *s, size_t len)
 {
+	size_t n = len;
+
+	/* Cut at a character boundary, never inside a UTF-8 sequence. */
+	if (n > SHOWN)
+		for (n = SHOWN; n > 0 && (s[n] & 0xc0) == 0x80; n--)
+			continue;
 	diag_at(file, line, "column \"%s\": %s: \"%.*s%s\"", name, why,
-	    len > SHOWN ? SHOWN : (int)len, s, len > SHOWN ? "..." : "");
+	    (int)n, s, n < len ? "..." : "");
 }
 
 /*
@@ -237,7 +243,8 @@ flush_if_idle(struct output *out)
 		p.fd = out->fd;
 		p.events = POLLIN;
 		p.revents = 0;
-		if (poll(&p, 1, 0) == 0) {
+		/* On an error, flush: better early than stuck. */
+		if (poll(&p, 1, 0) <= 0) {
 			fflush(stdout);
 			out->pending = 0;
 		}

@@ -7,6 +7,7 @@
  * has been read and the forest is built: a bad row anywhere leaves the
  * model path as it was.
  */
+#include <sys/stat.h>
 #include <sys/time.h>
 
 #include <errno.h>
@@ -351,8 +352,14 @@ static void
 bad_number(const char *file, long line, const char *name, const char *why,
     const char *s, size_t len)
 {
+	size_t n = len;
+
+	/* Cut at a character boundary, never inside a UTF-8 sequence. */
+	if (n > SHOWN)
+		for (n = SHOWN; n > 0 && (s[n] & 0xc0) == 0x80; n--)
+			continue;
 	diag_at(file, line, "column \"%s\": %s: \"%.*s%s\"", name, why,
-	    len > SHOWN ? SHOWN : (int)len, s, len > SHOWN ? "..." : "");
+	    (int)n, s, n < len ? "..." : "");
 }
 
 /*
@@ -533,6 +540,18 @@ report(const struct options *o, const struct iforest *f,
 	    == 0 ? "standard output" : o->output, took);
 }
 
+/* Is PATH the file open on FD?  A slip that would lose the data. */
+static int
+same_file(int fd, const char *path)
+{
+	struct stat a, b;
+
+	if (strcmp(path, "-") == 0 || fstat(fd, &a) == -1 ||
+	    stat(path, &b) == -1)
+		return 0;
+	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 /* Read, train, save and report; returns the exit status. */
 static int
 run(const struct options *o)
@@ -546,6 +565,12 @@ run(const struct options *o)
 	    (fd = open(o->input, O_RDONLY)) == -1) {
 		diag_sys("%s", o->input);
 		return EXIT_FAIL;
+	}
+	if (same_file(fd, o->output)) {
+		diag_warn("%s: the model would replace the input file",
+		    o->output);
+		close(fd);
+		return diag_usage(usage_text);
 	}
 	f = train(fd, o, &n);
 	if (fd != STDIN_FILENO)

@@ -125,6 +125,13 @@ iforest-train -o keep/new.model bad.csv 2>/dev/null
 printf 'time,a,b\n' | iforest-train -o keep/item.model 2>/dev/null
 cmp -s keep/item.model saved.model || fail "header-only run changed the model"
 
+# The model may not replace the input it is trained on.
+cp planted.csv in.csv
+iforest-train -o in.csv in.csv 2>err
+[ $? -eq 2 ] && grep -q 'in.csv: the model would replace the input' err ||
+    fail "-o naming the input: $(cat err)"
+cmp -s in.csv planted.csv || fail "-o naming the input replaced it"
+
 # 7. A line of a megabyte: a note column passed through untouched.
 awk 'BEGIN {
 	print "time,note,a,b"
