@@ -593,7 +593,7 @@ test_save(void)
 	size_t len = 0, wlen = 0;
 	mode_t old;
 	pid_t pid;
-	int status;
+	int status = 0;
 
 	CHECK(a != NULL && b != NULL && mkdtemp(dir) != NULL);
 	if (a == NULL || b == NULL)
