@@ -1,0 +1,239 @@
+/*
+ * ts-fromjson - Clarify's JSON-RPC answers to one CSV table.
+ *
+ * Every input is read and checked before a byte is written, so that a
+ * bad answer anywhere (an error response from the service, a truncated
+ * download) leaves no partial table behind: output is all or nothing.
+ */
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clarify.h"
+#include "diag.h"
+#include "frame.h"
+#include "json.h"
+
+struct rename {
+	const char *key;	/* points into argv */
+	const char *name;
+	int	  used;
+};
+
+struct options {
+	struct rename *rename;
+	size_t	  nrename;
+	int	  verbose;
+};
+
+static const char usage_text[] =
+    "usage: ts-fromjson [-v] [-r key=name]... [file ...]\n";
+
+static const char help_text[] =
+    "\n"
+    "Turn Clarify JSON-RPC answers (clarify.dataFrame or selectItems\n"
+    "results, or bare data frames) read from the FILEs, or standard input,\n"
+    "into one CSV table: a time column and a column per series, rows\n"
+    "sorted by time, repeated times merged.\n"
+    "\n"
+    "  -r, --rename=KEY=NAME  call the column of series KEY NAME\n"
+    "                         (repeatable)\n"
+    "  -v, --verbose          report values, frames and rows on standard\n"
+    "                         error\n"
+    "      --help             print this help and exit\n"
+    "      --version          print the version and exit\n"
+    "\n"
+    "Nothing is written unless all input is good.  A JSON-RPC error\n"
+    "response is reported with its code, message and trace and is a\n"
+    "failure.\n";
+
+enum { OPT_HELP = 256, OPT_VERSION };
+
+static const struct option longopts[] = {
+	{ "rename",	required_argument, NULL, 'r' },
+	{ "verbose",	no_argument,	   NULL, 'v' },
+	{ "help",	no_argument,	   NULL, OPT_HELP },
+	{ "version",	no_argument,	   NULL, OPT_VERSION },
+	{ NULL,		0,		   NULL, 0 }
+};
+
+/* Take "KEY=NAME" from -r.  Returns -1 to go on, or the exit status. */
+static int
+add_rename(struct options *o, char *arg)
+{
+	char *eq = strchr(arg, '=');
+	size_t i;
+
+	if (eq == NULL || eq[1] == '\0') {
+		diag_warn("-r wants key=name with a name, not \"%s\"", arg);
+		return diag_usage(usage_text);
+	}
+	*eq = '\0';
+	for (i = 0; i < o->nrename; i++) {
+		if (strcmp(o->rename[i].key, arg) == 0) {
+			diag_warn("-r: series \"%s\" renamed twice", arg);
+			return diag_usage(usage_text);
+		}
+	}
+	o->rename[o->nrename].key = arg;
+	o->rename[o->nrename].name = eq + 1;
+	o->rename[o->nrename].used = 0;
+	o->nrename++;
+	return -1;
+}
+
+/*
+ * Read the options into *O.  Returns -1 to go on, or the exit status
+ * when the program is done (--help, --version, a usage error).
+ */
+static int
+parse_options(int argc, char *argv[], struct options *o)
+{
+	int c, rc;
+
+	/* Each -r takes at least two arguments' room in argv. */
+	if ((o->rename = calloc((size_t)argc, sizeof *o->rename)) == NULL) {
+		diag_sys("out of memory");
+		return EXIT_FAIL;
+	}
+	while ((c = getopt_long(argc, argv, "r:v", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			if ((rc = add_rename(o, optarg)) != -1)
+				return rc;
+			break;
+		case 'v':
+			o->verbose = 1;
+			break;
+		case OPT_HELP:
+			fputs(usage_text, stdout);
+			fputs(help_text, stdout);
+			return diag_close_stdout();
+		case OPT_VERSION:
+			diag_version();
+			return diag_close_stdout();
+		default:
+			return diag_usage(usage_text);
+		}
+	}
+	return -1;
+}
+
+/* Add each data frame of the value V.  Returns 0, or -1 with E filled. */
+static int
+add_value(struct frame_table *t, const struct json *v, struct err *e)
+{
+	const struct json *d;
+	size_t i;
+
+	if ((d = clarify_data(v, e)) == NULL)
+		return -1;
+	if (d->type != JSON_ARRAY)
+		return frame_add(t, d, e);
+	for (i = 0; i < d->len; i++)
+		if (frame_add(t, &d->item[i], e) == -1)
+			return -1;
+	return 0;
+}
+
+/*
+ * Read every value of the file PATH (NULL or "-" for standard input) into
+ * the table.  Returns 0, or -1 with the message printed.
+ */
+static int
+read_file(struct frame_table *t, const char *path, int verbose)
+{
+	const char *file = diag_name(path);
+	struct json_reader *r;
+	struct json *v;
+	struct err e;
+	size_t nvalue = 0;
+	int fd = STDIN_FILENO, rc;
+
+	if (path != NULL && strcmp(path, "-") != 0 &&
+	    (fd = open(path, O_RDONLY)) == -1) {
+		diag_sys("%s", path);
+		return -1;
+	}
+	r = json_open(fd, &e);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (r == NULL) {
+		diag_err(file, &e);
+		return -1;
+	}
+	while ((rc = json_next(r, &v, &e)) == 1) {
+		nvalue++;
+		if ((rc = add_value(t, v, &e)) == -1)
+			break;
+	}
+	json_close(r);
+	if (rc == -1) {
+		diag_err(file, &e);
+		return -1;
+	}
+	if (nvalue == 0) {
+		diag_at(file, 0, "no input (not a single JSON value)");
+		return -1;
+	}
+	if (verbose)
+		diag_warn("%s: %zu JSON values", file, nvalue);
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct options o;
+	struct frame_table *t;
+	struct frame_stats st;
+	struct err e;
+	size_t i;
+	int status, rc = 0;
+
+	diag_init(argv[0]);
+	argv[0] = (char *)diag_prog();
+	memset(&o, 0, sizeof o);
+	if ((status = parse_options(argc, argv, &o)) != -1) {
+		free(o.rename);
+		return status;
+	}
+	if ((t = frame_new()) == NULL) {
+		diag_sys("out of memory");
+		return EXIT_FAIL;
+	}
+
+	if (optind == argc)
+		rc = read_file(t, NULL, o.verbose);
+	for (i = (size_t)optind; rc == 0 && i < (size_t)argc; i++)
+		rc = read_file(t, argv[i], o.verbose);
+	for (i = 0; rc == 0 && i < o.nrename; i++) {
+		if ((rc = frame_rename(t, o.rename[i].key,
+		    o.rename[i].name)) == -1)
+			diag_sys("out of memory");
+		else if (rc == 0 && o.verbose)
+			diag_warn("-r %s: no series has that key",
+			    o.rename[i].key);
+		rc = rc == -1 ? -1 : 0;
+	}
+	if (rc == 0) {
+		if (!isatty(STDOUT_FILENO))
+			setvbuf(stdout, NULL, _IOFBF, (size_t)1 << 16);
+		if ((rc = frame_write_csv(t, stdout, &st, &e)) == -1 &&
+		    !ferror(stdout))
+			diag_err(NULL, &e);
+	}
+	frame_free(t);
+	free(o.rename);
+
+	status = diag_close_stdout();
+	if (rc == 0 && status == EXIT_OK && o.verbose)
+		diag_warn("%zu rows written from %zu times in %zu frames "
+		    "(%zu merged into a row of the same time, %zu dropped "
+		    "with no value)", st.rows, st.times, st.frames,
+		    st.merged, st.dropped);
+	return rc == -1 ? EXIT_FAIL : status;
+}
