@@ -29,10 +29,13 @@
  * "\"Doe, Jane\" <jane@example.org>".  A display name is at most 256
  * bytes of UTF-8 text and is quoted or encoded on output as it needs.
  *
- * Returns: functions that can fail give 0 (or a length) on success and
- * -1 with *e filled in; running out of memory is such a failure.
- * Strings passed in are copied where they are kept; what a function
- * allocates belongs to the caller and has a matching free function.
+ * Returns: functions that take a struct err give 0 on success and -1
+ * with *e filled in, running out of memory included.  Those that only
+ * append to a buffer (mail_buf_*, mail_encode_words, mail_qp,
+ * mail_message_id) give -1 only when out of memory, and leave the
+ * buffer's `nomem` set.  Strings passed in are copied where they are
+ * kept; what a function allocates belongs to the caller and has a
+ * matching free function.
  */
 #ifndef MAIL_H
 #define MAIL_H
