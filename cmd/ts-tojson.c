@@ -387,9 +387,12 @@ convert_row(const char *file, const struct csv_record *rec, long col,
 		return -1;
 	}
 	tlen = time_format(t, us);
-	/* JSON has no "+3", ".5" or "2.": those go out in their shortest
-	 * exact form; anything else as the user wrote it. */
-	if (!num_is_json(s, len)) {
+	/*
+	 * JSON has no "+3", ".5" or "2.": those go out in their shortest
+	 * exact form, and so does zero, lest "1e-400" reach a reader that
+	 * calls it out of range.  Anything else goes as the user wrote it.
+	 */
+	if (!num_is_json(s, len) || v == 0) {
 		char num[NUM_BUFSZ];
 
 		return request_add(q, t, tlen, num, num_format(num, v), v, n);
