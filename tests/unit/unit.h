@@ -23,7 +23,7 @@ static int unit_pass, unit_fail;
 #define CHECK_NEAR(got, want, tol) unit_check_near((got), (want), (tol), \
 	    __FILE__, __LINE__)
 
-static void
+static inline void
 unit_check(int ok, const char *file, int line, const char *what)
 {
 	if (ok) {
@@ -34,7 +34,7 @@ unit_check(int ok, const char *file, int line, const char *what)
 	fprintf(stderr, "%s:%d: check failed: %s\n", file, line, what);
 }
 
-static void
+static inline void
 unit_check_str(const char *got, const char *want, const char *file,
     int line)
 {
@@ -51,7 +51,7 @@ unit_check_str(const char *got, const char *want, const char *file,
 	    got ? got : "(null)", want ? want : "(null)");
 }
 
-static void
+static inline void
 unit_check_near(double got, double want, double tol, const char *file,
     int line)
 {
@@ -64,7 +64,7 @@ unit_check_near(double got, double want, double tol, const char *file,
 	    line, got, want, tol);
 }
 
-static int
+static inline int
 unit_done(void)
 {
 	printf("%d passed, %d failed\n", unit_pass, unit_fail);
