@@ -191,7 +191,7 @@ clarify_integration(const char *path, char *id, struct err *e)
 	int fd, rc = -1;
 
 	if ((fd = open(path, O_RDONLY)) == -1)
-		return err_sys(e, "cannot open");
+		return err_set(e, 0, 0, "%s", strerror(errno));
 	r = json_open(fd, e);
 	close(fd);
 	if (r == NULL)
