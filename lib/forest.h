@@ -68,6 +68,8 @@ struct iforest_params {
 	size_t	 threshold_sample; /* 0 means IFOREST_THRESHOLD_SAMPLE */
 };
 
+struct iforest_index;
+
 struct iforest {
 	size_t	 nfeature;
 	char	**feature;	/* feature (column) names */
@@ -77,6 +79,7 @@ struct iforest {
 	double	 threshold;
 	struct iforest_params params; /* as asked, for the record */
 	uint64_t nrow;		/* rows trained on */
+	struct iforest_index *index; /* private: faster scoring, or NULL */
 };
 
 /* c(n) above. */
@@ -104,6 +107,16 @@ struct iforest *iforest_train_end(struct iforest_trainer *t, struct err *e);
 
 /* Drop a trainer without building (after an input error). */
 void	iforest_train_abort(struct iforest_trainer *t);
+
+/*
+ * Build F's private index, which makes scoring faster without changing
+ * any score, not even in the last bit.  iforest_train_end and model_read
+ * do it; call it again after changing the trees by hand.  Without an
+ * index (NULL, as in a forest built by hand) scoring walks the trees.
+ * Best effort: when memory is short or the index would take too long to
+ * build, there is none.
+ */
+void	iforest_prepare(struct iforest *f);
 
 /* Mean path length E[h(x)] of ROW over the trees. */
 double	iforest_pathlen(const struct iforest *f, const double *row);

@@ -766,6 +766,7 @@ model_read(FILE *fp, struct err *e)
 	if (read_checksum(&r) == -1)
 		goto fail;
 	free(r.buf);
+	iforest_prepare(f);
 	return f;
 
 fail:

@@ -4,6 +4,7 @@
  */
 #include <sys/resource.h>
 
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -155,6 +156,19 @@ test_hand_built(void)
 	h = (1 + iforest_c(4) + c8) / 2;
 	CHECK(iforest_pathlen(&f, row) == h);
 	CHECK_NEAR(iforest_score(&f, row), pow(2, -h / c8), 1e-15);
+
+	/* The index gives the same results, to the last bit. */
+	iforest_prepare(&f);
+	CHECK(f.index != NULL);
+	CHECK(iforest_pathlen(&f, row) == h);
+	row[0] = 0.5;
+	row[1] = 2;
+	CHECK(iforest_pathlen(&f, row) == (2 + 0 + c8) / 2);
+	row[1] = NAN;
+	CHECK(iforest_pathlen(&f, row) == (2 + iforest_c(3) + c8) / 2);
+	f.ntree = 0;
+	iforest_prepare(&f);
+	CHECK(f.index == NULL);
 
 	/* A lone leaf of psi rows is exactly neutral. */
 	f.ntree = 1;
@@ -640,6 +654,82 @@ test_extremes(void)
 	iforest_free(f);
 }
 
+/* Compare the scores of F with and without its index at ROW. */
+static size_t
+differ(const struct iforest *f, const double *row)
+{
+	struct iforest plain = *f;
+
+	plain.index = NULL;
+	return iforest_pathlen(f, row) != iforest_pathlen(&plain, row) ||
+	    iforest_score(f, row) != iforest_score(&plain, row);
+}
+
+/*
+ * The index changes no result: for one feature, at every split value and
+ * on either side of it, and far out; for three, at random points.
+ */
+static void
+test_index(void)
+{
+	enum { N = 5000 };
+	static const double odd[] = { -INFINITY, INFINITY, NAN, -DBL_MAX,
+	    DBL_MAX, 0, -0.0 };
+	double *rows = malloc(N * 3 * sizeof *rows), x, row[3];
+	char *names3[] = { "a", "b", "c" };
+	struct iforest_params p = params(0, 0, 0.1, 31);
+	struct iforest *f;
+	struct rng r;
+	size_t i, t, j, bad = 0, seen = 0;
+	const struct iforest_node *nd;
+
+	rng_seed(&r, 8);
+	for (i = 0; i < 3 * N; i++)
+		rows[i] = i % 3 == 1 ? (double)(rng_next(&r) % 5) : normal(&r);
+	f = train(&p, 1, names1, rows, 3 * N);
+	CHECK(f != NULL && f->index != NULL);
+	if (f == NULL)
+		goto out;
+	for (t = 0; t < f->ntree; t++)
+		for (j = 0; j < f->tree[t].nnode; j++) {
+			nd = &f->tree[t].node[j];
+			if (nd->feature < 0)
+				continue;
+			seen++;
+			x = nd->split;
+			bad += differ(f, &x);
+			x = nextafter(nd->split, INFINITY);
+			bad += differ(f, &x);
+			x = nextafter(nd->split, -INFINITY);
+			bad += differ(f, &x);
+		}
+	for (i = 0; i < sizeof odd / sizeof odd[0]; i++)
+		bad += differ(f, &odd[i]);
+	for (i = 0; i < 3 * N; i++)
+		bad += differ(f, rows + i);
+	CHECK(seen > 1000);
+	CHECK(bad == 0);
+	iforest_free(f);
+
+	p = params(37, 0, 0.1, 32);
+	f = train(&p, 3, names3, rows, N);
+	CHECK(f != NULL && f->index != NULL);
+	if (f == NULL)
+		goto out;
+	bad = 0;
+	for (i = 0; i < N; i++) {
+		bad += differ(f, rows + 3 * i);
+		row[0] = normal(&r) * 3;
+		row[1] = (double)(rng_next(&r) % 7) - 1;
+		row[2] = odd[rng_next(&r) % 7];
+		bad += differ(f, row);
+	}
+	CHECK(bad == 0);
+	iforest_free(f);
+out:
+	free(rows);
+}
+
 int
 main(void)
 {
@@ -655,5 +745,6 @@ main(void)
 	test_reservoir();
 	test_errors();
 	test_extremes();
+	test_index();
 	return unit_done();
 }
