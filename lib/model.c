@@ -3,20 +3,20 @@
  *
  * A model is a text file of lines, each ended by one LF, in this order:
  *
- *	iforest-model 1			magic and format version
- *	features N			N >= 1 feature columns,
- *	feature NAME			... then N lines, one per feature, in order
- *	trees T				1 to 100000
- *	samples auto|S			the sample size asked for
- *	rows R				rows trained on, >= 1
- *	psi P				rows per tree: min(S, R), S = 256 for auto
- *	seed S				the seed, 0 to 2^64 - 1
- *	contamination auto|F		F in (0, 0.5]
- *	threshold X			in (0, 1]; 0.5 with contamination auto
- *	tree K				T times: a tree of K nodes, then K lines,
- *	s FEATURE SPLIT RIGHT		... a split node, or
- *	l SIZE				... a leaf
- *	checksum HHHHHHHHHHHHHHHH	16 lower-case hex digits
+ *	iforest-model 1		magic and format version
+ *	features N		N >= 1 feature columns, then N lines
+ *	feature NAME		... one per feature, in order
+ *	trees T			1 to 100000
+ *	samples auto|S		the sample size asked for
+ *	rows R			rows trained on, >= 1
+ *	psi P			rows per tree: min(S or 256, R)
+ *	seed S			the seed, 0 to 2^64 - 1
+ *	contamination auto|F	F in (0, 0.5]
+ *	threshold X		in (0, 1]; 0.5 with contamination auto
+ *	tree K			T times: a tree of K nodes, then K lines,
+ *	s FEATURE SPLIT RIGHT	... a split node, or
+ *	l SIZE			... a leaf
+ *	checksum HHHHHHHHHHHHHHHH 16 lower-case hex digits
  *
  * Fields are separated by exactly one space; nothing may follow the
  * checksum line.  Numbers are decimal: counts are unsigned integers and
