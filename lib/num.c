@@ -1,5 +1,7 @@
 /* num.c - strict number parsing and exact number formatting. */
 #include <errno.h>
+#include <float.h>
+#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,10 +52,69 @@ decimal_syntax(const char *s)
 	return *s == '\0';
 }
 
+/*
+ * strtod for the checked decimal S of LEN bytes, with "." as the point
+ * whatever the locale.  The C library reads the locale's point, so when
+ * it stops short the text is copied with the locale's point in place of
+ * the ".".  Returns NULL when all of S was read into *V, or a reason.
+ */
+static const char *
+c_strtod(const char *s, size_t len, double *v)
+{
+	char small[64], *copy, *end;
+	const char *dp, *dot;
+	size_t dplen, head;
+	int whole;
+
+	*v = strtod(s, &end);
+	if (*end == '\0')
+		return NULL;
+
+	dp = localeconv()->decimal_point;
+	dplen = strlen(dp);
+	if ((dot = memchr(s, '.', len)) == NULL || dplen == 0 ||
+	    strcmp(dp, ".") == 0)
+		return "not a number";
+	head = (size_t)(dot - s);
+	if (len + dplen <= sizeof small)
+		copy = small;
+	else if ((copy = malloc(len + dplen)) == NULL)
+		return "out of memory";
+	memcpy(copy, s, head);
+	memcpy(copy + head, dp, dplen);
+	memcpy(copy + head + dplen, dot + 1, len - head);
+	errno = 0;
+	*v = strtod(copy, &end);
+	whole = *end == '\0';
+	if (copy != small)
+		free(copy);
+	return whole ? NULL : "not a number";
+}
+
+/*
+ * printf writes the locale's decimal point; put "." in its place in the
+ * N bytes at BUF.  Only the point can be a byte other than a digit, a sign,
+ * "e" or ".", and it is followed by a digit.  Returns the new length.
+ */
+static size_t
+c_point(char *buf, size_t n)
+{
+	size_t i, j;
+
+	i = strspn(buf, "0123456789+-e.");
+	if (i == n)
+		return n;
+	for (j = i; j < n && !isdig(buf[j]); j++)
+		continue;
+	buf[i] = '.';
+	memmove(buf + i + 1, buf + j, n - j + 1);
+	return n - (j - i - 1);
+}
+
 const char *
 num_double(const char *s, double *out)
 {
-	char *end;
+	const char *why;
 	double v;
 
 	if (*s == '\0')
@@ -61,9 +122,8 @@ num_double(const char *s, double *out)
 	if (!decimal_syntax(s))
 		return "not a number";
 	errno = 0;
-	v = strtod(s, &end);
-	if (*end != '\0')
-		return "not a number";
+	if ((why = c_strtod(s, strlen(s), &v)) != NULL)
+		return why;
 	if (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL))
 		return "number out of range";
 	*out = v;
@@ -114,14 +174,20 @@ size_t
 num_format(char *buf, double v)
 {
 	int prec, n = 0;
+	double back;
 
 	/*
-	 * 17 significant digits always read back exactly; fewer often do.
-	 * Trying from 15 up finds the shortest of the common cases cheaply.
+	 * 17 significant digits always read back exactly.  A normal double
+	 * that has a shorter form is also printed that way by "%.15g", whose
+	 * trailing zeros %g drops, so the search starts there; a subnormal
+	 * has fewer digits of its own and needs the search from one.
 	 */
-	for (prec = 15; prec <= 17; prec++) {
+	prec = v != 0 && fabs(v) < DBL_MIN ? 1 : 15;
+	for (; prec <= 17; prec++) {
 		n = snprintf(buf, NUM_BUFSZ, "%.*g", prec, v);
-		if (prec == 17 || strtod(buf, NULL) == v)
+		n = (int)c_point(buf, (size_t)n);
+		if (prec == 17 || (c_strtod(buf, (size_t)n, &back) == NULL &&
+		    back == v))
 			break;
 	}
 	return (size_t)n;
@@ -130,9 +196,26 @@ num_format(char *buf, double v)
 size_t
 num_fixed(char *buf, double v, int decimals)
 {
-	int n = snprintf(buf, NUM_BUFSZ, "%.*f", decimals, v);
+	size_t n;
+	int k;
 
-	return n < 0 ? 0 : (size_t)n;
+	if (decimals < 0)
+		decimals = 0;
+	if (decimals > 17)
+		decimals = 17;
+	if ((k = snprintf(buf, NUM_BUFSZ, "%.*f", decimals, v)) < 0) {
+		buf[0] = '\0';
+		return 0;
+	}
+	n = (size_t)k < NUM_BUFSZ ? (size_t)k : NUM_BUFSZ - 1;
+	n = c_point(buf, n);
+
+	/* A value that rounds to zero is written without a sign. */
+	if (buf[0] == '-' && strspn(buf + 1, "0.") == n - 1) {
+		memmove(buf, buf + 1, n);
+		n--;
+	}
+	return n;
 }
 
 int

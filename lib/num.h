@@ -19,8 +19,8 @@
 
 #include <stddef.h>
 
-/* Longest text num_format writes, with its NUL. */
-#define NUM_BUFSZ 32
+/* Room for the longest text num_format or num_fixed writes, with its NUL. */
+#define NUM_BUFSZ 40
 
 /* Parse the NUL-terminated S as a finite double into *OUT. */
 const char *num_double(const char *s, double *out);
