@@ -770,6 +770,45 @@ score_of(double c, double h)
 	return det_exp2(x);
 }
 
+/*
+ * The sum of the trees' path lengths, kept exactly as hi + lo by Knuth's
+ * TwoSum: path lengths are 0 or in [1, 64), all multiples of 2^-52, so
+ * the rounding errors collected in lo add up without loss.  The mean is
+ * then rounded once.  This makes the mean of equal path lengths that
+ * very value, so that every tree a single leaf of psi rows gives a score
+ * of exactly 0.5, as it must, instead of a hair above or below.
+ */
+struct sum {
+	double	 hi, lo;
+};
+
+static inline void
+sum_add(struct sum *a, double v)
+{
+	double s, b, e1, e2;
+
+	s = a->hi + v;
+	b = s - a->hi;
+	e1 = s - b;
+	e1 = a->hi - e1;
+	e2 = v - b;
+	a->hi = s;
+	a->lo += e1 + e2;
+}
+
+/* (hi + lo) / N: the remainder of hi / N is exact through fma. */
+static double
+sum_mean(const struct sum *a, double n)
+{
+	double q, r;
+
+	q = a->hi / n;
+	r = fma(-q, n, a->hi);
+	r = r + a->lo;
+	r = r / n;
+	return q + r;
+}
+
 static void
 free_index(struct iforest_index *ix)
 {
@@ -814,7 +853,8 @@ static int
 build_breaks(const struct iforest *f, struct iforest_index *ix)
 {
 	struct cut *cut;
-	double *leaf, sum, c;
+	double *leaf, c;
+	struct sum sum;
 	size_t *pos, t, i, k, ncut = 0, nleaf, most = 0;
 	uint32_t *stack;
 	int rc = -1;
@@ -855,10 +895,10 @@ build_breaks(const struct iforest *f, struct iforest_index *ix)
 	 */
 	c = iforest_c((double)f->psi);
 	for (i = 0, k = 0; ; k++) {
-		sum = 0;
+		sum.hi = sum.lo = 0;
 		for (t = 0; t < f->ntree; t++)
-			sum += leaf[pos[t]];
-		ix->h[k] = sum / (double)f->ntree;
+			sum_add(&sum, leaf[pos[t]]);
+		ix->h[k] = sum_mean(&sum, (double)f->ntree);
 		ix->score[k] = score_of(c, ix->h[k]);
 		if (i == ncut)
 			break;
@@ -974,7 +1014,7 @@ interval(const struct iforest_index *ix, double x)
 /* Walk N trees from T side by side, without branches; add to *SUM. */
 static inline void
 flat_walk(const struct iforest_index *ix, size_t t, size_t n,
-    const double *row, double *sum)
+    const double *row, struct sum *sum)
 {
 	const struct flat *base[WALK_GROUP], *nd;
 	uint32_t at[WALK_GROUP], left, steps, s;
@@ -992,7 +1032,7 @@ flat_walk(const struct iforest_index *ix, size_t t, size_t n,
 			at[g] = nd->r ^ ((nd->l ^ nd->r) & left);
 		}
 	for (g = 0; g < n; g++)
-		*sum += base[g][at[g]].v;
+		sum_add(sum, base[g][at[g]].v);
 }
 
 static double
@@ -1000,14 +1040,14 @@ flat_pathlen(const struct iforest *f, const struct iforest_index *ix,
     const double *row)
 {
 	size_t t;
-	double sum = 0;
+	struct sum sum = { 0, 0 };
 
 	/* A constant group size lets the compiler unroll the inner loop. */
 	for (t = 0; t + WALK_GROUP <= f->ntree; t += WALK_GROUP)
 		flat_walk(ix, t, WALK_GROUP, row, &sum);
 	if (t < f->ntree)
 		flat_walk(ix, t, f->ntree - t, row, &sum);
-	return sum / (double)f->ntree;
+	return sum_mean(&sum, (double)f->ntree);
 }
 
 double
@@ -1015,7 +1055,7 @@ iforest_pathlen(const struct iforest *f, const double *row)
 {
 	const struct iforest_tree *tr, *end = f->tree + f->ntree;
 	const struct iforest_node *node, *nd;
-	double sum = 0;
+	struct sum sum = { 0, 0 };
 	uint32_t i;
 
 	if (f->index != NULL && f->index->brk != NULL)
@@ -1027,9 +1067,9 @@ iforest_pathlen(const struct iforest *f, const double *row)
 		i = 0;
 		while ((nd = &node[i])->feature >= 0)
 			i = row[nd->feature] <= nd->split ? i + 1 : nd->right;
-		sum += nd->pathlen;
+		sum_add(&sum, nd->pathlen);
 	}
-	return sum / (double)f->ntree;
+	return sum_mean(&sum, (double)f->ntree);
 }
 
 double

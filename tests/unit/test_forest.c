@@ -244,7 +244,7 @@ test_constant(void)
 {
 	enum { N = 500 };
 	double *rows = malloc(N * 2 * sizeof *rows), row[2];
-	struct iforest_params p = params(10, 0, -1, 1);
+	struct iforest_params p = params(0, 0, -1, 1);
 	struct iforest *f;
 	struct rng r;
 	size_t i, t, j, bad = 0;
@@ -272,7 +272,7 @@ test_constant(void)
 	iforest_free(f);
 
 	/* With a contamination, the threshold is 0.5 too: nothing flagged. */
-	p = params(10, 0, 0.1, 1);
+	p = params(0, 0, 0.1, 1);
 	f = train(&p, 2, names2, rows, N);
 	CHECK(f != NULL && f->threshold == 0.5);
 	iforest_free(f);
@@ -294,6 +294,49 @@ test_constant(void)
 	iforest_free(f);
 out:
 	free(rows);
+}
+
+/*
+ * The mean of equal path lengths is that very value: forests of T trees,
+ * each one leaf of psi rows, score exactly 0.5, with or without the
+ * index, whatever the rounding of a running sum would do.
+ */
+static void
+test_neutral(void)
+{
+	static const size_t trees[] = { 1, 3, 7, 10, 100, 333, 1000, 4099 };
+	static const uint32_t psis[] = { 2, 3, 5, 17, 100, 256, 1000, 65536 };
+	struct iforest_node leaf;
+	struct iforest_tree *tr;
+	struct iforest f;
+	size_t i, j, t, bad = 0;
+	double row[2] = { 1, 2 };
+
+	tr = malloc(4099 * sizeof *tr);
+	for (i = 0; i < sizeof psis / sizeof psis[0]; i++) {
+		set_leaf(&leaf, 0, psis[i]);
+		for (t = 0; t < 4099; t++) {
+			tr[t].nnode = 1;
+			tr[t].node = &leaf;
+		}
+		for (j = 0; j < sizeof trees / sizeof trees[0]; j++) {
+			memset(&f, 0, sizeof f);
+			f.nfeature = 1 + j % 2;
+			f.ntree = trees[j];
+			f.tree = tr;
+			f.psi = psis[i];
+			bad += iforest_pathlen(&f, row) != leaf.pathlen;
+			bad += iforest_score(&f, row) != 0.5;
+			iforest_prepare(&f);
+			bad += f.index == NULL;
+			bad += iforest_pathlen(&f, row) != leaf.pathlen;
+			bad += iforest_score(&f, row) != 0.5;
+			f.ntree = 0;
+			iforest_prepare(&f);
+		}
+	}
+	CHECK(bad == 0);
+	free(tr);
 }
 
 /* Duplicates: a leaf of equal rows gets c(size) added to its depth. */
@@ -739,6 +782,7 @@ main(void)
 	test_hand_built();
 	test_outliers();
 	test_constant();
+	test_neutral();
 	test_duplicates();
 	test_sample_size();
 	test_seed();
