@@ -97,10 +97,9 @@ time_parse(const char *s, size_t len, int64_t *us)
 	    !digits(&p, end, 2, &mon) || !expect(&p, end, '-') ||
 	    !digits(&p, end, 2, &day))
 		return "not a time (expected YYYY-MM-DDThh:mm:ssZ)";
+	/* Year 0000 is checked with the offset applied, at the end. */
 	if (mon < 1 || mon > 12)
 		return "month out of range";
-	if (year == 0)
-		return "year out of range";
 	if (day < 1 || day > month_days(year, mon))
 		return "day out of range";
 
