@@ -670,7 +670,7 @@ iforest_train_end(struct iforest_trainer *t, struct err *e)
 	g.nfeature = t->nfeature;
 	g.maxdepth = max_depth(psi);
 	g.idx = malloc(psi * sizeof *g.idx);
-	g.feat = malloc(t->nfeature * sizeof *g.feat);
+	g.feat = calloc(t->nfeature, sizeof *g.feat);
 	g.stack = malloc((g.maxdepth + 2) * sizeof *g.stack);
 	if (g.idx == NULL || g.feat == NULL || g.stack == NULL)
 		goto nomem;

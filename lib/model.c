@@ -653,6 +653,8 @@ read_header(struct reader *r, struct iforest *f)
 			cap = cap == 0 ? 16 : 2 * cap;
 			if (cap > n)
 				cap = (size_t)n;
+			if (cap > SIZE_MAX / sizeof *names)
+				return err_set(r->e, 0, 0, "out of memory");
 			names = realloc(f->feature, cap * sizeof *names);
 			if (names == NULL)
 				return err_set(r->e, 0, 0, "out of memory");
