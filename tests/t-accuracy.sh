@@ -2,8 +2,9 @@
 # Accuracy against scikit-learn: on two ODDS datasets, train with 100
 # trees of 256 rows for seeds 1 to 10, score the same rows and compare the
 # mean ROC AUC with scikit-learn's IsolationForest under the same
-# settings (random_state 1 to 10).  Prints the means; exits non-zero if
-# one is more than 0.02 away.
+# settings (random_state 1 to 10; scikit-learn 1.2.1 gives 0.9870 and
+# 0.8189).  Prints the means; exits non-zero if one is more than 0.02
+# away.
 top=$(cd "$(dirname "$0")/.." && pwd)
 PATH=$top/bin:$top/tests/bin:$PATH
 LC_ALL=C
@@ -48,5 +49,5 @@ check() {
 }
 
 check breastw 0.987
-check annthyroid 0.818
+check annthyroid 0.819
 exit $rc
