@@ -826,13 +826,15 @@ free_index(struct iforest_index *ix)
 /*
  * Visit a tree in order (left subtree, node, right subtree): its splits
  * come out ascending and its leaves from left to right, that is in the
- * order of the intervals of x they cover.
+ * order of the intervals of x they cover.  A tree grown here always
+ * qualifies; one edited by hand whose splits are not in order (so that
+ * some leaves cannot be reached) does not: -1, and the walk is used.
  */
-static void
+static int
 in_order(const struct iforest_tree *tr, size_t t, uint32_t *stack,
     struct cut *cut, size_t *ncut, double *leaf, size_t *nleaf)
 {
-	size_t sp = 0;
+	size_t sp = 0, first = *ncut;
 	uint32_t i = 0;
 
 	for (;;) {
@@ -840,8 +842,10 @@ in_order(const struct iforest_tree *tr, size_t t, uint32_t *stack,
 			stack[sp++] = i++;
 		leaf[(*nleaf)++] = tr->node[i].pathlen;
 		if (sp == 0)
-			break;
+			return 0;
 		i = stack[--sp];
+		if (*ncut > first && tr->node[i].split < cut[*ncut - 1].v)
+			return -1;
 		cut[*ncut].v = tr->node[i].split;
 		cut[(*ncut)++].tree = t;
 		i = tr->node[i].right;
@@ -876,7 +880,9 @@ build_breaks(const struct iforest *f, struct iforest_index *ix)
 	ncut = nleaf = 0;
 	for (t = 0; t < f->ntree; t++) {
 		pos[t] = nleaf;
-		in_order(&f->tree[t], t, stack, cut, &ncut, leaf, &nleaf);
+		if (in_order(&f->tree[t], t, stack, cut, &ncut, leaf,
+		    &nleaf) == -1)
+			goto out;
 	}
 	qsort(cut, ncut, sizeof *cut, cmp_cut);
 	for (i = 0, k = 0; i < ncut; i++)

@@ -426,6 +426,24 @@ test_hand_made(void)
 		iforest_free(f);
 	}
 
+	/*
+	 * Splits out of order (a left child splitting above its parent)
+	 * are allowed: the walk decides, and a leaf may be unreachable.
+	 */
+	m = sealed(HEAD(4), "tree 5\n" "s 0 0.5 4\n" "s 0 0.8 3\n" "l 1\n"
+	    "l 2\n" "l 1\n");
+	f = from_text(m, strlen(m), &e);
+	CHECK(f != NULL);
+	if (f != NULL) {
+		x = 0.3;
+		CHECK(iforest_pathlen(f, &x) == 2);
+		x = 0.6;
+		CHECK(iforest_pathlen(f, &x) == 1);
+		x = 0.9;
+		CHECK(iforest_pathlen(f, &x) == 1);
+		iforest_free(f);
+	}
+
 	/* Node links that point backwards, at themselves, or outside. */
 	m = sealed(HEAD(4), "tree 3\n" "s 0 0.5 0\n" "l 1\n" "l 3\n");
 	CHECK(refused(m, 12, "right child 0 must be a later node"));
