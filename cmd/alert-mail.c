@@ -6,7 +6,6 @@
  * leaves standard output empty: half a message piped into msmtp -t would
  * be sent as it stands.
  */
-#include <sys/time.h>
 
 #include <fcntl.h>
 #include <getopt.h>
@@ -14,13 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "csv.h"
 #include "diag.h"
 #include "mail.h"
 #include "num.h"
-#include "time.h"
+#include "timestamp.h"
 
 /* Exit statuses, as grep(1) has them. */
 enum {
@@ -42,7 +42,7 @@ enum {
 /* The first sentence of the text is wrapped at this width. */
 #define WRAP		72
 
-/* The last second that time.h can write, in seconds since the epoch. */
+/* The last second that timestamp.h can write, in seconds since the epoch. */
 #define EPOCH_MAX	253402300799ULL
 
 struct options {
@@ -232,7 +232,7 @@ choose_date(struct options *o)
 {
 	const char *env, *why;
 	unsigned long long sec;
-	struct timeval tv;
+	struct timespec ts;
 
 	if (o->dflag)
 		return 0;
@@ -248,12 +248,11 @@ choose_date(struct options *o)
 		o->date = (int64_t)sec * 1000000;
 		return 0;
 	}
-	/* (<time.h> is out of reach: lib/time.h takes its name.) */
-	if (gettimeofday(&tv, NULL) == -1) {
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1) {
 		diag_sys("cannot read the clock");
 		return -1;
 	}
-	o->date = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+	o->date = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 	return 0;
 }
 

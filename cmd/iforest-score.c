@@ -6,7 +6,6 @@
  * included, survives.  Memory is constant: one record at a time.
  */
 #include <sys/stat.h>
-#include <sys/time.h>
 
 #include <fcntl.h>
 #include <getopt.h>
@@ -15,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "csv.h"
@@ -331,10 +331,10 @@ out:
 static double
 seconds(void)
 {
-	struct timeval tv;
+	struct timespec ts;
 
-	gettimeofday(&tv, NULL);
-	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void

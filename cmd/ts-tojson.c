@@ -18,7 +18,7 @@
 #include "csv.h"
 #include "diag.h"
 #include "num.h"
-#include "time.h"
+#include "timestamp.h"
 
 /* The default limit on a request body, below the service's 8 MiB. */
 #define MAXBYTES 8000000
@@ -217,7 +217,7 @@ request_init(struct request *q, const char *integration, const char *input,
 	set_id(q, 1);
 	q->max = max;
 	return sizeof head - 1 + IDDIGITS + q->paramslen + q->midlen +
-	    sizeof tail - 1 + (TIME_BUFSZ - 1 + 2) + (NUM_BUFSZ - 1);
+	    sizeof tail - 1 + (TIME_BUFSZ - 1 + 2) + NUM_FORMAT_MAX;
 }
 
 /* The body's length with the points so far. */

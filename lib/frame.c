@@ -17,7 +17,7 @@
 
 #include "csv.h"
 #include "frame.h"
-#include "time.h"
+#include "timestamp.h"
 
 /* A slot of a frame's column map with no series in that frame. */
 #define NONE ((size_t)-1)

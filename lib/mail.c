@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "mail.h"
-#include "time.h"
+#include "timestamp.h"
 
 #define US_PER_SEC	1000000LL
 #define SEC_PER_DAY	86400LL

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "mail.h"
-#include "time.h"
+#include "timestamp.h"
 #include "unit.h"
 
 static int

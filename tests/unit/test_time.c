@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "rng.h"
-#include "time.h"
+#include "timestamp.h"
 #include "unit.h"
 
 #define US	1000000LL

@@ -1,8 +1,8 @@
-/* time.c - RFC 3339 parsing and formatting on a microsecond scale. */
+/* timestamp.c - RFC 3339 parsing and formatting on a microsecond scale. */
 #include <stdint.h>
 #include <string.h>
 
-#include "time.h"
+#include "timestamp.h"
 
 #define US_PER_SEC 1000000LL
 #define SEC_PER_DAY 86400LL

@@ -1,5 +1,5 @@
 /*
- * time.h - RFC 3339 times as microseconds since 1970-01-01T00:00:00Z.
+ * timestamp.h - RFC 3339 times as microseconds since 1970-01-01T00:00:00Z.
  *
  * time_parse accepts
  *
@@ -15,8 +15,8 @@
  * time_format writes the UTC form "YYYY-MM-DDThh:mm:ss[.ffffff]Z" with
  * trailing zeros of the fraction trimmed (and the point, when none remain).
  */
-#ifndef TIME_H
-#define TIME_H
+#ifndef TIMESTAMP_H
+#define TIMESTAMP_H
 
 #include <stddef.h>
 #include <stdint.h>
