@@ -32,6 +32,12 @@ const char *num_long(const char *s, long min, long max, long *out);
 const char *num_u64(const char *s, unsigned long long *out);
 
 /*
+ * Longest text num_format writes, without its NUL: a sign, 17 digits, the
+ * point and "e-308".
+ */
+#define NUM_FORMAT_MAX 24
+
+/*
  * Write the shortest decimal text that reads back as exactly V ("%.17g"
  * at most, "0.1" rather than "0.10000000000000001") into BUF, which has
  * room for NUM_BUFSZ bytes.  V must be finite.  Returns the length.

@@ -225,7 +225,7 @@ round_trips(const char *label)
 			    pow(10, (double)rng_below(&r, 8));
 		num_format(buf, v);
 		if (num_double(buf, &back) != NULL || !same_bits(v, back) ||
-		    strlen(buf) >= NUM_BUFSZ) {
+		    strlen(buf) > NUM_FORMAT_MAX) {
 			if (bad++ < 5)
 				fprintf(stderr, "%s: %.17g written as %s\n",
 				    label, v, buf);
@@ -246,6 +246,8 @@ round_trips(const char *label)
 static void
 test_format(void)
 {
+	FORMAT_IS(-2.2250738585072014e-308, "-2.2250738585072014e-308");
+	FORMAT_IS(-1.7976931348623157e308, "-1.7976931348623157e+308");
 	FORMAT_IS(0.1, "0.1");
 	FORMAT_IS(1e300, "1e+300");
 	FORMAT_IS(0.0, "0");
