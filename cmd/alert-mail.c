@@ -7,7 +7,6 @@
  * be sent as it stands.
  */
 
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -195,10 +194,8 @@ parse_options(int argc, char *argv[], struct options *o)
 			o->verbose = 1;
 			break;
 		case OPT_HELP:
-			fputs(usage_text, stdout);
-			fputs(help_text, stdout);
-			return diag_close_stdout() == 0 ? EXIT_SENT :
-			    EXIT_TROUBLE;
+			return diag_help(usage_text, help_text) == 0 ?
+			    EXIT_SENT : EXIT_TROUBLE;
 		case OPT_VERSION:
 			diag_version();
 			return diag_close_stdout() == 0 ? EXIT_SENT :
@@ -213,13 +210,7 @@ parse_options(int argc, char *argv[], struct options *o)
 		    "-t to");
 		return diag_usage(usage_text);
 	}
-	if (argc - optind > 1) {
-		diag_warn("extra operand \"%s\": one input file at most",
-		    argv[optind + 1]);
-		return diag_usage(usage_text);
-	}
-	o->input = optind < argc ? argv[optind] : NULL;
-	return -1;
+	return diag_operand(argc, argv, optind, usage_text, &o->input);
 }
 
 /*
@@ -642,7 +633,7 @@ main(int argc, char *argv[])
 	struct options o;
 	struct table t;
 	struct mail_msg m;
-	int fd = STDIN_FILENO, status = EXIT_TROUBLE, rc;
+	int fd, status = EXIT_TROUBLE, rc;
 
 	diag_init(argv[0]);
 	/* getopt's own messages name argv[0]; make it the short name. */
@@ -656,15 +647,11 @@ main(int argc, char *argv[])
 	}
 	if (choose_date(&o) == -1)
 		goto out;
-	if (o.input != NULL && strcmp(o.input, "-") != 0 &&
-	    (fd = open(o.input, O_RDONLY)) == -1) {
-		diag_sys("%s", o.input);
+	if ((fd = diag_open_input(o.input)) == -1)
 		goto out;
-	}
 
 	rc = read_table(fd, &o, &t);
-	if (fd != STDIN_FILENO)
-		close(fd);
+	diag_close_input(fd);
 	if (rc == -1)
 		goto out;
 	if (t.n == 0) {

@@ -7,7 +7,6 @@
  */
 #include <sys/stat.h>
 
-#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <stdint.h>
@@ -114,9 +113,7 @@ parse_options(int argc, char *argv[], struct options *o)
 			o->verbose = 1;
 			break;
 		case OPT_HELP:
-			fputs(usage_text, stdout);
-			fputs(help_text, stdout);
-			return diag_close_stdout();
+			return diag_help(usage_text, help_text);
 		case OPT_VERSION:
 			diag_version();
 			return diag_close_stdout();
@@ -128,13 +125,7 @@ parse_options(int argc, char *argv[], struct options *o)
 		diag_warn("no model given: -m model is required");
 		return diag_usage(usage_text);
 	}
-	if (argc - optind > 1) {
-		diag_warn("extra operand \"%s\": one input file at most",
-		    argv[optind + 1]);
-		return diag_usage(usage_text);
-	}
-	o->input = optind < argc ? argv[optind] : NULL;
-	return -1;
+	return diag_operand(argc, argv, optind, usage_text, &o->input);
 }
 
 /*
@@ -360,7 +351,7 @@ main(int argc, char *argv[])
 	struct iforest *f;
 	struct err e;
 	double start = seconds();
-	int fd = STDIN_FILENO, status, rc;
+	int fd, status, rc;
 
 	diag_init(argv[0]);
 	/* getopt's own messages name argv[0]; make it the short name. */
@@ -373,9 +364,7 @@ main(int argc, char *argv[])
 		diag_err(o.model, &e);
 		return EXIT_FAIL;
 	}
-	if (o.input != NULL && strcmp(o.input, "-") != 0 &&
-	    (fd = open(o.input, O_RDONLY)) == -1) {
-		diag_sys("%s", o.input);
+	if ((fd = diag_open_input(o.input)) == -1) {
 		iforest_free(f);
 		return EXIT_FAIL;
 	}
@@ -383,8 +372,7 @@ main(int argc, char *argv[])
 		setvbuf(stdout, NULL, _IOLBF, 0);
 
 	rc = score(fd, &o, f, &n);
-	if (fd != STDIN_FILENO)
-		close(fd);
+	diag_close_input(fd);
 	status = diag_close_stdout();
 	if (rc == 0 && status == EXIT_OK && o.verbose)
 		report(&o, f, &n, seconds() - start);

@@ -10,7 +10,6 @@
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -217,9 +216,7 @@ parse_options(int argc, char *argv[], struct options *o)
 			o->verbose = 1;
 			break;
 		case OPT_HELP:
-			fputs(usage_text, stdout);
-			fputs(help_text, stdout);
-			return diag_close_stdout();
+			return diag_help(usage_text, help_text);
 		case OPT_VERSION:
 			diag_version();
 			return diag_close_stdout();
@@ -231,13 +228,7 @@ parse_options(int argc, char *argv[], struct options *o)
 		diag_warn("no model file given: -o model is required");
 		return diag_usage(usage_text);
 	}
-	if (argc - optind > 1) {
-		diag_warn("extra operand \"%s\": one input file at most",
-		    argv[optind + 1]);
-		return diag_usage(usage_text);
-	}
-	o->input = optind < argc ? argv[optind] : NULL;
-	return -1;
+	return diag_operand(argc, argv, optind, usage_text, &o->input);
 }
 
 /* How many header fields are named NAME? */
@@ -559,22 +550,18 @@ run(const struct options *o)
 	struct counts n = { 0, 0 };
 	struct iforest *f;
 	double start = seconds();
-	int fd = STDIN_FILENO;
+	int fd;
 
-	if (o->input != NULL && strcmp(o->input, "-") != 0 &&
-	    (fd = open(o->input, O_RDONLY)) == -1) {
-		diag_sys("%s", o->input);
+	if ((fd = diag_open_input(o->input)) == -1)
 		return EXIT_FAIL;
-	}
 	if (same_file(fd, o->output)) {
 		diag_warn("%s: the model would replace the input file",
 		    o->output);
-		close(fd);
+		diag_close_input(fd);
 		return diag_usage(usage_text);
 	}
 	f = train(fd, o, &n);
-	if (fd != STDIN_FILENO)
-		close(fd);
+	diag_close_input(fd);
 	if (f == NULL)
 		return EXIT_FAIL;
 	if (save(o, f) == -1 || diag_close_stdout() != EXIT_OK) {

@@ -5,7 +5,6 @@
  * bad answer anywhere (an error response from the service, a truncated
  * download) leaves no partial table behind: output is all or nothing.
  */
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,9 +108,7 @@ parse_options(int argc, char *argv[], struct options *o)
 			o->verbose = 1;
 			break;
 		case OPT_HELP:
-			fputs(usage_text, stdout);
-			fputs(help_text, stdout);
-			return diag_close_stdout();
+			return diag_help(usage_text, help_text);
 		case OPT_VERSION:
 			diag_version();
 			return diag_close_stdout();
@@ -151,16 +148,12 @@ read_file(struct frame_table *t, const char *path, int verbose)
 	struct json *v;
 	struct err e;
 	size_t nvalue = 0;
-	int fd = STDIN_FILENO, rc;
+	int fd, rc;
 
-	if (path != NULL && strcmp(path, "-") != 0 &&
-	    (fd = open(path, O_RDONLY)) == -1) {
-		diag_sys("%s", path);
+	if ((fd = diag_open_input(path)) == -1)
 		return -1;
-	}
 	r = json_open(fd, &e);
-	if (fd != STDIN_FILENO)
-		close(fd);
+	diag_close_input(fd);
 	if (r == NULL) {
 		diag_err(file, &e);
 		return -1;

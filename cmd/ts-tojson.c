@@ -5,7 +5,6 @@
  * as soon as the next point would make it longer than the limit, so the
  * output never holds half a request and memory stays at one request.
  */
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdint.h>
@@ -133,13 +132,7 @@ check_options(int argc, char *argv[], struct options *o)
 		    strlen(o->integration) > SHOWN ? "..." : "");
 		return diag_usage(usage_text);
 	}
-	if (argc - optind > 1) {
-		diag_warn("extra operand \"%s\": one input file at most",
-		    argv[optind + 1]);
-		return diag_usage(usage_text);
-	}
-	o->file = optind < argc ? argv[optind] : NULL;
-	return -1;
+	return diag_operand(argc, argv, optind, usage_text, &o->file);
 }
 
 /*
@@ -179,9 +172,7 @@ parse_options(int argc, char *argv[], struct options *o)
 			o->verbose = 1;
 			break;
 		case OPT_HELP:
-			fputs(usage_text, stdout);
-			fputs(help_text, stdout);
-			return diag_close_stdout();
+			return diag_help(usage_text, help_text);
 		case OPT_VERSION:
 			diag_version();
 			return diag_close_stdout();
@@ -465,7 +456,7 @@ main(int argc, char *argv[])
 	struct err e;
 	char id[CLARIFY_IDLEN + 1];
 	size_t least;
-	int fd = STDIN_FILENO, status, rc;
+	int fd, status, rc;
 
 	diag_init(argv[0]);
 	argv[0] = (char *)diag_prog();
@@ -487,15 +478,11 @@ main(int argc, char *argv[])
 		    "need %zu bytes", o.maxbytes, least);
 		return diag_usage(usage_text);
 	}
-	if (o.file != NULL && strcmp(o.file, "-") != 0 &&
-	    (fd = open(o.file, O_RDONLY)) == -1) {
-		diag_sys("%s", o.file);
+	if ((fd = diag_open_input(o.file)) == -1)
 		return EXIT_FAIL;
-	}
 
 	rc = convert(fd, &o, &q, &n);
-	if (fd != STDIN_FILENO)
-		close(fd);
+	diag_close_input(fd);
 	request_free(&q);
 	status = diag_close_stdout();
 	if (rc == 0 && status == EXIT_OK && o.verbose)

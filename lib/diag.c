@@ -1,8 +1,10 @@
 /* diag.c - the program name and the shape of every diagnostic. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "diag.h"
 
@@ -101,6 +103,46 @@ diag_usage(const char *usage)
 	fprintf(stderr, "Try '%s --help' for more information.\n",
 	    progname);
 	return EXIT_USAGE;
+}
+
+int
+diag_help(const char *usage, const char *help)
+{
+	fputs(usage, stdout);
+	fputs(help, stdout);
+	return diag_close_stdout();
+}
+
+int
+diag_operand(int argc, char *argv[], int optind, const char *usage,
+    const char **input)
+{
+	if (argc - optind > 1) {
+		diag_warn("extra operand \"%s\": one input file at most",
+		    argv[optind + 1]);
+		return diag_usage(usage);
+	}
+	*input = optind < argc ? argv[optind] : NULL;
+	return -1;
+}
+
+int
+diag_open_input(const char *path)
+{
+	int fd;
+
+	if (path == NULL || strcmp(path, "-") == 0)
+		return STDIN_FILENO;
+	if ((fd = open(path, O_RDONLY)) == -1)
+		diag_sys("%s", path);
+	return fd;
+}
+
+void
+diag_close_input(int fd)
+{
+	if (fd != STDIN_FILENO)
+		close(fd);
 }
 
 int

@@ -69,6 +69,28 @@ void	 diag_version(void);
 int	 diag_usage(const char *usage);
 
 /*
+ * Print USAGE and HELP on standard output for --help.  Returns the exit
+ * status: EXIT_OK, or EXIT_FAIL when the help could not be written.
+ */
+int	 diag_help(const char *usage, const char *help);
+
+/*
+ * Take the one optional file operand left after the options, ARGV[OPTIND]
+ * if any, into *INPUT (NULL when there is none).  More than one is a usage
+ * error: returns EXIT_USAGE after saying so; otherwise -1.
+ */
+int	 diag_operand(int argc, char *argv[], int optind, const char *usage,
+	    const char **input);
+
+/*
+ * Open the input file PATH for reading: standard input for NULL or "-".
+ * Returns the descriptor, or -1 after printing why it cannot be opened.
+ * diag_close_input closes it unless it is standard input.
+ */
+int	 diag_open_input(const char *path);
+void	 diag_close_input(int fd);
+
+/*
  * Flush and close standard output and report a write error such as a full
  * disk or a closed pipe.  Returns 0 when everything written arrived, or
  * EXIT_FAIL.
