@@ -23,7 +23,6 @@
 #include "num.h"
 
 /* A field is quoted in a message up to this many bytes. */
-#define SHOWN	40
 
 struct options {
 	const char *model;
@@ -159,53 +158,6 @@ find_features(const char *file, const struct csv_record *hdr,
 	return 0;
 }
 
-/*
- * Report field S of LEN bytes in column NAME as no number, for reason WHY.
- * A long field is cut short: the start shows what is wrong.
- */
-static void
-bad_number(const char *file, long line, const char *name, const char *why,
-    const char *s, size_t len)
-{
-	size_t n = len;
-
-	/* Cut at a character boundary, never inside a UTF-8 sequence. */
-	if (n > SHOWN)
-		for (n = SHOWN; n > 0 && (s[n] & 0xc0) == 0x80; n--)
-			continue;
-	diag_at(file, line, "column \"%s\": %s: \"%.*s%s\"", name, why,
-	    (int)n, s, n < len ? "..." : "");
-}
-
-/*
- * Turn the feature fields of REC into numbers in X.  Returns 1 for a
- * complete row, 0 for a row with a missing (empty) value, and -1, with
- * the message printed, for a field that is not a finite number.
- */
-static int
-parse_row(const char *file, const struct csv_record *rec,
-    const struct iforest *f, const size_t *col, double *x)
-{
-	const char *why, *s;
-	size_t i, len;
-	int complete = 1;
-
-	for (i = 0; i < f->nfeature; i++) {
-		s = rec->field[col[i]];
-		len = rec->len[col[i]];
-		if (len == 0) {
-			complete = 0;
-			continue;
-		}
-		if ((why = num_double(s, &x[i])) != NULL) {
-			bad_number(file, rec->line, f->feature[i], why, s,
-			    len);
-			return -1;
-		}
-	}
-	return complete;
-}
-
 /* Write REC's bytes, then TAIL (the appended fields and the line end). */
 static void
 put_row(struct output *out, const struct csv_record *rec, const char *tail,
@@ -288,8 +240,11 @@ score(int fd, const struct options *o, const struct iforest *f,
 
 	while (flush_if_idle(&out) == 0 &&
 	    (rc = csv_read(r, &rec, &e)) == 1) {
-		if ((rc = parse_row(file, &rec, f, col, x)) == -1)
+		rc = csv_numbers(&rec, col, f->feature, f->nfeature, x, &e);
+		if (rc == -1) {
+			diag_err(file, &e);
 			goto out;
+		}
 		if (rc == 0) {
 			n->missing++;
 			if (!o->aflag)

@@ -25,7 +25,6 @@
 #include "num.h"
 
 /* A field is quoted in a message up to this many bytes. */
-#define SHOWN	40
 
 struct options {
 	struct iforest_params p;
@@ -336,55 +335,6 @@ choose_features(const char *file, const struct csv_record *hdr,
 }
 
 /*
- * Report field S of LEN bytes in column NAME as no number, for reason WHY.
- * A long field is cut short: the start shows what is wrong.
- */
-static void
-bad_number(const char *file, long line, const char *name, const char *why,
-    const char *s, size_t len)
-{
-	size_t n = len;
-
-	/* Cut at a character boundary, never inside a UTF-8 sequence. */
-	if (n > SHOWN)
-		for (n = SHOWN; n > 0 && (s[n] & 0xc0) == 0x80; n--)
-			continue;
-	diag_at(file, line, "column \"%s\": %s: \"%.*s%s\"", name, why,
-	    (int)n, s, n < len ? "..." : "");
-}
-
-/*
- * Turn the feature fields of REC into numbers in X.  Returns 1 for a
- * complete row, 0 for a row with a missing (empty) value, and -1, with
- * the message printed, for a field that is not a finite number.  Every
- * field is checked, so a bad number is found even in a row that would be
- * skipped.
- */
-static int
-parse_row(const char *file, const struct csv_record *rec,
-    const struct features *fs, double *x)
-{
-	const char *why, *s;
-	size_t i, len;
-	int complete = 1;
-
-	for (i = 0; i < fs->n; i++) {
-		s = rec->field[fs->col[i]];
-		len = rec->len[fs->col[i]];
-		if (len == 0) {
-			complete = 0;
-			continue;
-		}
-		if ((why = num_double(s, &x[i])) != NULL) {
-			bad_number(file, rec->line, fs->name[i], why, s,
-			    len);
-			return -1;
-		}
-	}
-	return complete;
-}
-
-/*
  * Read the header and every row from FD into a new forest.  Returns the
  * forest, or NULL with the message printed.
  */
@@ -427,8 +377,11 @@ train(int fd, const struct options *o, struct counts *n)
 
 	while ((rc = csv_read(r, &rec, &e)) == 1) {
 		n->read++;
-		if ((rc = parse_row(file, &rec, &fs, x)) == -1)
+		if ((rc = csv_numbers(&rec, fs.col, fs.name, fs.n, x,
+		    &e)) == -1) {
+			diag_err(file, &e);
 			goto abort;
+		}
 		if (rc == 0) {
 			n->skipped++;
 			continue;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "csv.h"
+#include "num.h"
 
 /*
  * Input is read in blocks of at least this much; the buffer grows past it
@@ -548,4 +549,30 @@ csv_put_field(FILE *fp, const char *s, size_t len)
 	if (n > 0 && fwrite(s, 1, n, fp) != n)
 		return -1;
 	return putc('"', fp) == EOF ? -1 : 0;
+}
+
+int
+csv_numbers(const struct csv_record *rec, const size_t *col,
+    char *const *name, size_t n, double *x, struct err *e)
+{
+	const char *why, *s;
+	size_t i, len;
+	int complete = 1;
+
+	for (i = 0; i < n; i++) {
+		s = rec->field[col[i]];
+		len = rec->len[col[i]];
+		if (len == 0) {
+			complete = 0;
+			continue;
+		}
+		if ((why = num_double(s, &x[i])) != NULL) {
+			int shown = err_shown(s, len);
+
+			return err_set(e, rec->line, 0,
+			    "column \"%s\": %s: \"%.*s%s\"", name[i], why,
+			    shown, s, (size_t)shown < len ? "..." : "");
+		}
+	}
+	return complete;
 }

@@ -56,6 +56,16 @@ int	csv_read(struct csv_reader *r, struct csv_record *rec, struct err *e);
 /* Index of the field named NAME in the header HDR, or -1. */
 long	csv_find(const struct csv_record *hdr, const char *name);
 
+/*
+ * Read the fields of REC at columns COL[0..N-1], named NAME[0..N-1], as
+ * numbers (lib/num.h) into X.  Returns 1 for a complete row and 0 when a
+ * field is empty (a missing value; the other fields are still checked).
+ * A field that is not a finite number gives -1 and an error naming its
+ * column and quoting it, at the record's line.
+ */
+int	csv_numbers(const struct csv_record *rec, const size_t *col,
+	    char *const *name, size_t n, double *x, struct err *e);
+
 /* Does a field of these bytes need quotes on output? */
 int	csv_needs_quotes(const char *s, size_t len);
 

@@ -40,3 +40,14 @@ err_sys(struct err *e, const char *fmt, ...)
 	errno = saved;
 	return -1;
 }
+
+int
+err_shown(const char *s, size_t len)
+{
+	size_t n = len;
+
+	if (n > ERR_SHOWN)
+		for (n = ERR_SHOWN; n > 0 && (s[n] & 0xc0) == 0x80; n--)
+			continue;
+	return (int)n;
+}

@@ -13,6 +13,8 @@
 #ifndef ERR_H
 #define ERR_H
 
+#include <stddef.h>
+
 struct err {
 	long	line;
 	long	col;
@@ -32,5 +34,15 @@ int	err_sys(struct err *e, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)))
 #endif
 	    ;
+
+/* Longest piece of input quoted in a message, in bytes. */
+#define ERR_SHOWN 40
+
+/*
+ * How many of the LEN bytes at S to quote in a message: all of them, or
+ * at most ERR_SHOWN cut at a UTF-8 character boundary (the caller then
+ * adds "...").
+ */
+int	err_shown(const char *s, size_t len);
 
 #endif
