@@ -58,8 +58,8 @@ lint:
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
-	cp $(BINS) $(DESTDIR)$(BINDIR)/
-	cp $(MANS) $(DESTDIR)$(MANDIR)/man1/
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
+	install -m 644 $(MANS) $(DESTDIR)$(MANDIR)/man1/
 
 uninstall:
 	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$$p; done
