@@ -134,7 +134,7 @@ diag_open_input(const char *path)
 	if (path == NULL || strcmp(path, "-") == 0)
 		return STDIN_FILENO;
 	if ((fd = open(path, O_RDONLY)) == -1)
-		diag_sys("%s", path);
+		diag_sys("%s: cannot open", path);
 	return fd;
 }
 

@@ -298,7 +298,7 @@ json_open(int fd, struct err *e)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			err_sys(e, "read error");
+			err_sys(e, "cannot read");
 			free(buf);
 			return NULL;
 		}

@@ -231,7 +231,7 @@ next_line(struct reader *r)
 	n = getline(&r->buf, &r->cap, r->fp);
 	if (n == -1) {
 		if (ferror(r->fp))
-			return err_sys(r->e, "read error");
+			return err_sys(r->e, "cannot read");
 		return 0;
 	}
 	r->line++;

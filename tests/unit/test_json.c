@@ -450,7 +450,7 @@ test_open(void)
 
 	fd = open("/", O_RDONLY);
 	CHECK(fd != -1 && json_open(fd, &e) == NULL &&
-	    strstr(e.msg, "read error") != NULL && e.line == 0);
+	    strstr(e.msg, "cannot read") != NULL && e.line == 0);
 	if (fd != -1)
 		close(fd);
 }
