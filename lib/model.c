@@ -792,41 +792,187 @@ model_load(const char *path, struct err *e)
 	return f;
 }
 
+/* The folder holding PATH, as a new string: "." when PATH has no slash. */
+static char *
+dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n;
+	char *dir;
+
+	if (slash == NULL)
+		return strdup(".");
+	n = slash == path ? 1 : (size_t)(slash - path);
+	if ((dir = malloc(n + 1)) == NULL)
+		return NULL;
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	return dir;
+}
+
 /* Ask the directory holding PATH to keep the rename across a crash. */
 static void
 sync_dir(const char *path)
 {
-	const char *slash = strrchr(path, '/');
 	char *dir;
-	size_t n;
 	int fd;
 
-	if (slash == NULL) {
-		dir = NULL;
-		fd = open(".", O_RDONLY);
-	} else {
-		n = slash == path ? 1 : (size_t)(slash - path);
-		if ((dir = malloc(n + 1)) == NULL)
-			return;
-		memcpy(dir, path, n);
-		dir[n] = '\0';
-		fd = open(dir, O_RDONLY);
-	}
+	if ((dir = dir_of(path)) == NULL)
+		return;
 	/* Best effort: some file systems cannot sync a directory. */
-	if (fd != -1) {
+	if ((fd = open(dir, O_RDONLY)) != -1) {
 		fsync(fd);
 		close(fd);
 	}
 	free(dir);
 }
 
-int
-model_save(const char *path, const struct iforest *f, struct err *e)
+/*
+ * The text of the symbolic link PATH, as a new string.  The size lstat
+ * gives is only a hint (it is 0 for the links under /proc), so grow until
+ * the text fits.
+ */
+static char *
+read_link(const char *path, struct err *e)
+{
+	char *buf = NULL, *p;
+	size_t cap = 64;
+	ssize_t n;
+
+	for (;;) {
+		if ((p = realloc(buf, cap)) == NULL) {
+			err_set(e, 0, 0, "out of memory");
+			break;
+		}
+		buf = p;
+		if ((n = readlink(path, buf, cap)) == -1) {
+			err_sys(e, "cannot read the symbolic link %s", path);
+			break;
+		}
+		if ((size_t)n < cap) {
+			buf[n] = '\0';
+			return buf;
+		}
+		if (cap > SIZE_MAX / 2) {
+			err_set(e, 0, 0, "out of memory");
+			break;
+		}
+		cap *= 2;
+	}
+	free(buf);
+	return NULL;
+}
+
+/* Links followed before giving up, as the kernel's own limit does. */
+#define MAXLINKS	40
+
+/*
+ * PATH is a symbolic link.  Follow it, link by link, to the name that is
+ * not a link, or that does not exist: the file to replace or create.  A
+ * relative link is relative to the folder of the link itself.  Returns
+ * that name as a new string, or NULL.
+ */
+static char *
+follow_links(const char *path, struct err *e)
+{
+	struct stat st;
+	char *cur, *text, *dir, *next;
+	size_t n;
+	int hops;
+
+	if ((cur = strdup(path)) == NULL) {
+		err_set(e, 0, 0, "out of memory");
+		return NULL;
+	}
+	for (hops = 0; hops <= MAXLINKS; hops++) {
+		if (lstat(cur, &st) == -1) {
+			if (errno == ENOENT)
+				return cur;
+			err_sys(e, "cannot follow the symbolic link to %s",
+			    cur);
+			goto fail;
+		}
+		if (!S_ISLNK(st.st_mode))
+			return cur;
+		if ((text = read_link(cur, e)) == NULL)
+			goto fail;
+		/* An absolute link, or a link named without a folder. */
+		if (text[0] == '/' || strchr(cur, '/') == NULL) {
+			free(cur);
+			cur = text;
+			continue;
+		}
+		if ((dir = dir_of(cur)) == NULL) {
+			free(text);
+			err_set(e, 0, 0, "out of memory");
+			goto fail;
+		}
+		n = strlen(dir) + strlen(text) + 2;
+		if ((next = malloc(n)) != NULL)
+			snprintf(next, n, "%s/%s", dir, text);
+		free(dir);
+		free(text);
+		if (next == NULL) {
+			err_set(e, 0, 0, "out of memory");
+			goto fail;
+		}
+		free(cur);
+		cur = next;
+	}
+	errno = ELOOP;
+	err_sys(e, "cannot follow the symbolic link");
+fail:
+	free(cur);
+	return NULL;
+}
+
+/*
+ * Write F straight into PATH, a device or a FIFO, as into a stream: it
+ * cannot be replaced, and renaming a file over it would destroy the node.
+ * Nothing is created and nothing truncated.
+ */
+static int
+write_into(const char *path, const struct iforest *f, struct err *e)
+{
+	struct stat st;
+	FILE *fp;
+	int fd;
+
+	if ((fd = open(path, O_WRONLY | O_NOCTTY)) == -1)
+		return err_sys(e, "cannot open");
+	/* Look again at what was opened: the name may have changed hands. */
+	if (fstat(fd, &st) == -1 || S_ISREG(st.st_mode) ||
+	    S_ISDIR(st.st_mode)) {
+		close(fd);
+		return err_set(e, 0, 0, "changed while the model was being "
+		    "saved; try again");
+	}
+	if ((fp = fdopen(fd, "w")) == NULL) {
+		err_sys(e, "cannot write");
+		close(fd);
+		return -1;
+	}
+	if (model_write(fp, f, e) == -1) {
+		fclose(fp);
+		return -1;
+	}
+	if (fclose(fp) != 0)
+		return err_sys(e, "write error");
+	return 0;
+}
+
+/*
+ * Write F to a temporary file beside PATH, with permission bits MODE, and
+ * rename it over PATH.  LINK, when not NULL, is the symbolic link that led
+ * to PATH, and messages name PATH as the link's target.
+ */
+static int
+replace(const char *path, const char *link, mode_t mode,
+    const struct iforest *f, struct err *e)
 {
 	size_t n = strlen(path);
 	char *tmp;
 	FILE *fp = NULL;
-	mode_t mask;
 	int fd;
 
 	if ((tmp = malloc(n + sizeof ".XXXXXX")) == NULL)
@@ -834,15 +980,20 @@ model_save(const char *path, const struct iforest *f, struct err *e)
 	memcpy(tmp, path, n);
 	memcpy(tmp + n, ".XXXXXX", sizeof ".XXXXXX");
 	if ((fd = mkstemp(tmp)) == -1) {
-		err_sys(e, "cannot create a temporary file beside it");
+		if (link == NULL)
+			err_sys(e, "cannot create a temporary file beside it");
+		else if (errno == ENOENT || errno == ENOTDIR)
+			err_set(e, 0, 0, "symbolic link to %s, in a folder "
+			    "that does not exist", path);
+		else
+			err_sys(e, "cannot create a temporary file beside "
+			    "%s, the link's target", path);
 		free(tmp);
 		return -1;
 	}
 
-	/* mkstemp makes the file 0600; a model is as readable as others. */
-	mask = umask(0);
-	umask(mask);
-	if (fchmod(fd, 0644 & ~mask) == -1) {
+	/* mkstemp makes the file 0600, which is rarely what is wanted. */
+	if (fchmod(fd, mode) == -1) {
 		err_sys(e, "cannot set the mode of the temporary file");
 		close(fd);
 		goto fail;
@@ -882,4 +1033,60 @@ fail:
 	unlink(tmp);
 	free(tmp);
 	return -1;
+}
+
+/*
+ * Decide what saving to PATH means from what is there now: a regular
+ * file, or nothing, is replaced atomically; a link, by its target; a
+ * device or a FIFO is written into; a directory or a socket is refused.
+ */
+int
+model_save(const char *path, const struct iforest *f, struct err *e)
+{
+	struct stat st, lst, rst;
+	char *real;
+	mode_t mode;
+	int found, saved, rc;
+
+	if ((found = stat(path, &st) == 0)) {
+		if (S_ISDIR(st.st_mode))
+			return err_set(e, 0, 0, "is a directory");
+		if (S_ISSOCK(st.st_mode))
+			return err_set(e, 0, 0, "is a socket: a model cannot "
+			    "be written into it");
+		if (!S_ISREG(st.st_mode))
+			return write_into(path, f, e);
+		mode = st.st_mode & 0777;
+	} else {
+		saved = errno;
+		if (saved != ENOENT && lstat(path, &lst) == 0 &&
+		    S_ISLNK(lst.st_mode)) {
+			errno = saved;
+			return err_sys(e, "cannot follow the symbolic link");
+		}
+		/* New: readable as others are, as far as the umask allows. */
+		mode = umask(0);
+		umask(mode);
+		mode = 0644 & ~mode;
+	}
+	if (lstat(path, &lst) == -1 || !S_ISLNK(lst.st_mode))
+		return replace(path, NULL, mode, f, e);
+
+	/*
+	 * Replace what the link leads to, in its own folder, after making
+	 * sure that the name found is that very file, or still nothing.
+	 */
+	if ((real = follow_links(path, e)) == NULL)
+		return -1;
+	if (found && (stat(real, &rst) == -1 || rst.st_dev != st.st_dev ||
+	    rst.st_ino != st.st_ino))
+		rc = err_set(e, 0, 0, "cannot find the name of the file the "
+		    "symbolic link leads to");
+	else if (!found && lstat(real, &rst) == 0)
+		rc = err_set(e, 0, 0, "%s appeared while the model was being "
+		    "saved; try again", real);
+	else
+		rc = replace(real, path, mode, f, e);
+	free(real);
+	return rc;
 }

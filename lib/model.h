@@ -26,9 +26,18 @@
 int	model_write(FILE *fp, const struct iforest *f, struct err *e);
 
 /*
- * Write F to PATH atomically: into a temporary file beside it, flushed to
- * disk, then renamed over PATH.  On any failure PATH is left as it was
- * and the temporary file is removed.
+ * Save F at PATH, according to what is there now:
+ *
+ *  - nothing, or a regular file: written atomically into a temporary file
+ *    beside it, flushed to disk, then renamed over PATH.  A file replaced
+ *    keeps its permission bits; a new one gets 0644 less the umask.  On
+ *    any failure PATH is left as it was and the temporary file removed.
+ *  - a symbolic link: the same for the file it leads to, in that file's
+ *    own folder, so the link stays; a link to nothing creates the file it
+ *    names when that file's folder exists.
+ *  - a device or a FIFO: opened (never created or truncated) and written
+ *    into like a stream, which is not atomic.
+ *  - a directory or a socket: refused.
  */
 int	model_save(const char *path, const struct iforest *f, struct err *e);
 

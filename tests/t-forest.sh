@@ -187,4 +187,98 @@ iforest-score -m m long.csv 2>err | head -n 1 >/dev/null
 iforest-train -o - long.csv 2>err | head -c 10 >/dev/null
 [ -s err ] && fail "iforest-train -o - | head: $(cat err)"
 
+# 11. -o names something that is already there.  A regular file is
+# replaced and keeps its mode; a symbolic link is written through and
+# stays a link; a FIFO or a device is written into, never replaced; a
+# directory is refused.  m1 is the model of seed 7, m4 of seed 8.
+mode() {
+	ls -l "$1" | cut -c 1-10
+}
+iforest-train -r 8 -o kept.model planted.csv
+chmod 640 kept.model
+iforest-train -r 7 -o kept.model planted.csv
+cmp -s kept.model m1 || fail "-o over a model: not the new model"
+[ "$(mode kept.model)" = -rw-r----- ] ||
+    fail "-o over a model of mode 640: now $(mode kept.model)"
+
+mkdir real
+cp m4 real/item.model
+chmod 640 real/item.model
+ln -s real/item.model link.model
+ln -s link.model chain.model
+iforest-train -r 7 -o link.model planted.csv || fail "-o a symbolic link"
+[ -L link.model ] || fail "-o link.model: the link was replaced"
+cmp -s real/item.model m1 || fail "-o link.model: its target not written"
+[ "$(mode real/item.model)" = -rw-r----- ] ||
+    fail "-o link.model: the target's mode 640 is now $(mode real/item.model)"
+iforest-train -r 8 -o chain.model planted.csv || fail "-o a link to a link"
+[ -L chain.model ] && [ -L link.model ] && cmp -s real/item.model m4 ||
+    fail "-o chain.model: not written through two links"
+ln -s real/new.model dangling.model
+iforest-train -r 7 -o dangling.model planted.csv ||
+    fail "-o a link to a file not yet there"
+[ -L dangling.model ] && cmp -s real/new.model m1 ||
+    fail "-o dangling.model: real/new.model not created through the link"
+[ "$(ls -A real | tr '\n' ' ')" = "item.model new.model " ] ||
+    fail "left in real/: $(ls -A real)"
+ln -s nowhere/item.model lost.model
+iforest-train -o lost.model planted.csv 2>err
+[ $? -eq 1 ] && [ -L lost.model ] && grep -qx 'iforest-train: lost.model:'\
+' symbolic link to nowhere/item.model, in a folder that does not exist' err ||
+    fail "-o a link into a missing folder: $(cat err)"
+
+mkdir adir
+iforest-train -o adir planted.csv 2>err
+[ $? -eq 1 ] && grep -qx 'iforest-train: adir: is a directory' err ||
+    fail "-o a directory: $(cat err)"
+[ -d adir ] && [ -z "$(ls -A adir)" ] && [ -z "$(ls -A . | grep adir.)" ] ||
+    fail "-o a directory: it was changed"
+
+# A FIFO is written into.  Should it be replaced instead, the reader would
+# wait forever, so it is stopped then.
+fixed=no
+mkfifo fifo
+cat fifo >from-fifo &
+reader=$!
+iforest-train -r 7 -o fifo planted.csv || fail "-o a FIFO"
+if [ -p fifo ]; then
+	wait $reader
+	cmp -s from-fifo m1 && fixed=yes || fail "-o fifo: not the model"
+else
+	kill $reader
+	fail "-o fifo: the FIFO was replaced by a file"
+fi
+
+# Device nodes of our own, when we may make them: a copy of /dev/null
+# takes the model, a copy of /dev/full reports the full disk.  Neither is
+# replaced.
+if mknod null c 1 3 2>/dev/null && : 2>/dev/null >null; then
+	iforest-train -o null planted.csv || fail "-o a null device"
+	[ -c null ] || { fixed=no; fail "-o null: the device was replaced"; }
+fi
+if mknod full c 1 7 2>/dev/null && : 2>/dev/null >full; then
+	iforest-train -o full planted.csv 2>err
+	st=$?
+	[ -c full ] || { fixed=no; fail "-o full: the device was replaced"; }
+	[ $st -eq 1 ] && grep -qx 'iforest-train: full: write error: No'\
+' space left on device' err || fail "-o full: status $st, $(cat err)"
+fi
+
+# The system's own nodes, only once the program is known to leave nodes
+# alone: writing the model to standard output by name, and to /dev/full.
+if [ $fixed = yes ] && [ -L /dev/stdout ]; then
+	iforest-train -r 7 -o /dev/stdout planted.csv | cat >from-stdout
+	[ -L /dev/stdout ] ||
+	    fail "-o /dev/stdout: THE LINK /dev/stdout WAS REPLACED"
+	cmp -s from-stdout m1 || fail "-o /dev/stdout: not the model"
+fi
+if [ $fixed = yes ] && [ -c /dev/full ]; then
+	iforest-train -o /dev/full planted.csv 2>err
+	st=$?
+	[ -c /dev/full ] ||
+	    fail "-o /dev/full: /dev/full IS NO LONGER A CHARACTER DEVICE"
+	[ $st -eq 1 ] && grep -qx 'iforest-train: /dev/full: write error: No'\
+' space left on device' err || fail "-o /dev/full: status $st, $(cat err)"
+fi
+
 exit $rc

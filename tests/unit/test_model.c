@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -632,11 +633,16 @@ test_save(void)
 	free(text);
 	free(want);
 	iforest_free(g);
+
+	/* A model replaced keeps its mode, whatever the umask says. */
 	old = umask(022);
 	CHECK(model_save(path, b, &e) == 0);
 	umask(old);
-	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0644);
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0640);
+	CHECK(chmod(path, 0604) == 0);
 	CHECK(model_save(path, a, &e) == 0);
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0604);
+	CHECK(chmod(path, 0644) == 0);
 	CHECK(entries(dir) == 1);
 
 	/* Nowhere to write: nothing is created. */
@@ -645,14 +651,16 @@ test_save(void)
 	CHECK(strstr(e.msg, "cannot create a temporary file") != NULL);
 	CHECK(entries(dir) == 1);
 
-	/* A directory in the way: the rename fails, the temporary goes. */
+	/* A directory in the way is refused, empty or not. */
 	snprintf(sub, sizeof sub, "%s/taken", dir);
 	CHECK(mkdir(sub, 0755) == 0);
+	CHECK(model_save(sub, a, &e) == -1);
+	CHECK_STR(e.msg, "is a directory");
 	snprintf(sub, sizeof sub, "%s/taken/x", dir);
 	CHECK(mkdir(sub, 0755) == 0);
 	snprintf(sub, sizeof sub, "%s/taken", dir);
 	CHECK(model_save(sub, a, &e) == -1);
-	CHECK(strstr(e.msg, "cannot rename") != NULL);
+	CHECK_STR(e.msg, "is a directory");
 	CHECK(entries(dir) == 2);
 	CHECK(entries(sub) == 1);
 	snprintf(sub, sizeof sub, "%s/taken/x", dir);
@@ -715,6 +723,157 @@ out:
 	iforest_free(b);
 }
 
+/* Does the file at PATH hold exactly the model F? */
+static int
+holds(const char *path, const struct iforest *f)
+{
+	char *text, *want;
+	size_t len = 0, wlen = 0;
+	int same;
+
+	text = slurp(path, &len);
+	want = to_text(f, &wlen);
+	same = text != NULL && want != NULL && len == wlen &&
+	    memcmp(text, want, len) == 0;
+	free(text);
+	free(want);
+	return same;
+}
+
+static int
+is_link(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
+}
+
+/*
+ * A symbolic link is written through: its target is replaced, in the
+ * target's folder, and the link stays a link.  A link to nothing creates
+ * the file it names when that file's folder exists.
+ */
+static void
+test_save_links(void)
+{
+	char dir[] = "/tmp/test_model.XXXXXX", real[256], link[256];
+	char chain[256], sub[256], fresh[256], dangling[256], lost[256];
+	struct iforest *a = train(5, 32, 0.1, 1, 300);
+	struct iforest *b = train(3, 16, -1, 2, 100);
+	struct err e;
+	struct stat st;
+
+	CHECK(a != NULL && b != NULL && mkdtemp(dir) != NULL);
+	if (a == NULL || b == NULL)
+		goto out;
+	snprintf(sub, sizeof sub, "%s/models", dir);
+	snprintf(real, sizeof real, "%s/models/real.model", dir);
+	snprintf(link, sizeof link, "%s/link.model", dir);
+	snprintf(chain, sizeof chain, "%s/chain.model", dir);
+	CHECK(mkdir(sub, 0755) == 0);
+
+	CHECK(model_save(real, a, &e) == 0);
+	CHECK(chmod(real, 0640) == 0);
+	CHECK(symlink("models/real.model", link) == 0);
+	CHECK(symlink("link.model", chain) == 0);
+	CHECK(model_save(link, b, &e) == 0);
+	CHECK(is_link(link));
+	CHECK(holds(real, b));
+	CHECK(stat(real, &st) == 0 && (st.st_mode & 0777) == 0640);
+	CHECK(entries(dir) == 3 && entries(sub) == 1);
+
+	/* Through two links. */
+	CHECK(model_save(chain, a, &e) == 0);
+	CHECK(is_link(chain) && is_link(link));
+	CHECK(holds(real, a));
+	CHECK(entries(dir) == 3 && entries(sub) == 1);
+
+	/* A link to nothing, in a folder that exists. */
+	snprintf(dangling, sizeof dangling, "%s/dangling.model", dir);
+	snprintf(fresh, sizeof fresh, "%s/models/fresh.model", dir);
+	CHECK(symlink("models/fresh.model", dangling) == 0);
+	CHECK(model_save(dangling, b, &e) == 0);
+	CHECK(is_link(dangling));
+	CHECK(holds(fresh, b));
+	CHECK(entries(dir) == 4 && entries(sub) == 2);
+
+	/* A link to nothing, in a folder that does not exist. */
+	snprintf(lost, sizeof lost, "%s/lost.model", dir);
+	CHECK(symlink("nowhere/x.model", lost) == 0);
+	CHECK(model_save(lost, b, &e) == -1);
+	CHECK(strstr(e.msg, "nowhere/x.model") != NULL);
+	CHECK(strstr(e.msg, "folder") != NULL);
+	CHECK(is_link(lost));
+	CHECK(entries(dir) == 5 && entries(sub) == 2);
+
+	/* A link to a directory. */
+	CHECK(unlink(lost) == 0);
+	CHECK(symlink("models", lost) == 0);
+	CHECK(model_save(lost, b, &e) == -1);
+	CHECK_STR(e.msg, "is a directory");
+	CHECK(is_link(lost) && entries(sub) == 2);
+
+	/* A loop of links is an error, and stays a loop. */
+	CHECK(unlink(lost) == 0);
+	CHECK(symlink("lost.model", lost) == 0);
+	CHECK(model_save(lost, b, &e) == -1);
+	CHECK(strstr(e.msg, "symbolic link") != NULL);
+	CHECK(is_link(lost) && entries(dir) == 5);
+
+	unlink(lost);
+	unlink(dangling);
+	unlink(chain);
+	unlink(link);
+	unlink(fresh);
+	unlink(real);
+	rmdir(sub);
+	CHECK(rmdir(dir) == 0);
+out:
+	iforest_free(a);
+	iforest_free(b);
+}
+
+/*
+ * A FIFO is written into, like a stream, and stays a FIFO.  The reader
+ * opens first, without waiting, so that the writer's open does not block;
+ * the model is small enough for the pipe's buffer.
+ */
+static void
+test_save_fifo(void)
+{
+	char dir[] = "/tmp/test_model.XXXXXX", fifo[256];
+	struct iforest *a = train(2, 8, -1, 3, 50);
+	struct err e;
+	struct stat st;
+	char *want, buf[4096];
+	size_t wlen = 0, len = 0;
+	ssize_t n;
+	int fd;
+
+	CHECK(a != NULL && mkdtemp(dir) != NULL);
+	if (a == NULL)
+		return;
+	snprintf(fifo, sizeof fifo, "%s/pipe", dir);
+	CHECK(mkfifo(fifo, 0600) == 0);
+	fd = open(fifo, O_RDONLY | O_NONBLOCK);
+	CHECK(fd != -1);
+	want = to_text(a, &wlen);
+	CHECK(want != NULL && wlen < sizeof buf);
+	CHECK(model_save(fifo, a, &e) == 0);
+	while (fd != -1 && len < sizeof buf &&
+	    (n = read(fd, buf + len, sizeof buf - len)) > 0)
+		len += (size_t)n;
+	CHECK(want != NULL && len == wlen && memcmp(buf, want, len) == 0);
+	CHECK(lstat(fifo, &st) == 0 && S_ISFIFO(st.st_mode));
+	CHECK(entries(dir) == 1);
+	if (fd != -1)
+		close(fd);
+	free(want);
+	unlink(fifo);
+	CHECK(rmdir(dir) == 0);
+	iforest_free(a);
+}
+
 int
 main(void)
 {
@@ -724,5 +883,7 @@ main(void)
 	test_edited();
 	test_hand_made();
 	test_save();
+	test_save_links();
+	test_save_fifo();
 	return unit_done();
 }
