@@ -39,7 +39,8 @@ static const char help_text[] =
     "sorted by time, repeated times merged.\n"
     "\n"
     "  -r, --rename=KEY=NAME  head the column of series KEY with NAME\n"
-    "                         (once per series)\n"
+    "                         (once per series); the column is written\n"
+    "                         even when no answer holds KEY\n"
     "  -v, --verbose          report values, frames and rows on standard\n"
     "                         error\n"
     "      --help             print this help and exit\n"
@@ -59,6 +60,13 @@ static const struct option longopts[] = {
 	{ NULL,		0,		   NULL, 0 }
 };
 
+/* The ending of a count of N things. */
+static const char *
+plural(size_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
 /* Take "KEY=NAME" from -r.  Returns -1 to go on, or the exit status. */
 static int
 add_rename(struct options *o, char *arg)
@@ -66,8 +74,9 @@ add_rename(struct options *o, char *arg)
 	char *eq = strchr(arg, '=');
 	size_t i;
 
-	if (eq == NULL || eq[1] == '\0') {
-		diag_warn("-r wants key=name with a name, not \"%s\"", arg);
+	if (eq == NULL || eq == arg || eq[1] == '\0') {
+		diag_warn("-r wants key=name, with a key and a name, not "
+		    "\"%s\"", arg);
 		return diag_usage(usage_text);
 	}
 	*eq = '\0';
@@ -173,7 +182,8 @@ read_file(struct frame_table *t, const char *path, int verbose)
 		return -1;
 	}
 	if (verbose)
-		diag_warn("%s: %zu JSON values", file, nvalue);
+		diag_warn("%s: %zu JSON value%s", file, nvalue,
+		    plural(nvalue));
 	return 0;
 }
 
@@ -208,8 +218,8 @@ main(int argc, char *argv[])
 		    o.rename[i].name)) == -1)
 			diag_sys("out of memory");
 		else if (rc == 0 && o.verbose)
-			diag_warn("-r %s: no series has that key",
-			    o.rename[i].key);
+			diag_warn("-r %s: no series has that key; its column "
+			    "is empty", o.rename[i].key);
 		rc = rc == -1 ? -1 : 0;
 	}
 	if (rc == 0) {
@@ -224,9 +234,10 @@ main(int argc, char *argv[])
 
 	status = diag_close_stdout();
 	if (rc == 0 && status == EXIT_OK && o.verbose)
-		diag_warn("%zu rows written from %zu times in %zu frames "
+		diag_warn("%zu row%s written from %zu time%s in %zu frame%s "
 		    "(%zu merged into a row of the same time, %zu dropped "
-		    "with no value)", st.rows, st.times, st.frames,
+		    "with no value)", st.rows, plural(st.rows), st.times,
+		    plural(st.times), st.frames, plural(st.frames),
 		    st.merged, st.dropped);
 	return rc == -1 ? EXIT_FAIL : status;
 }

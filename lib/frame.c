@@ -178,13 +178,9 @@ add_times(struct frame_table *t, const struct json *times, struct err *e)
 	return 0;
 }
 
-/*
- * Read series A (key KEY) into cells: the frame's series S, NEW when its
- * cells are fresh (else a later member with a key seen before in this
- * frame, whose numbers go over the earlier one's).
- */
+/* Read series A (key KEY) into cells: the frame's series S. */
 static int
-add_series(struct frame_table *t, const struct chunk *ch, size_t s, int new,
+add_series(struct frame_table *t, const struct chunk *ch, size_t s,
     const struct json *a, const char *key, struct err *e)
 {
 	const struct json *x;
@@ -203,8 +199,7 @@ add_series(struct frame_table *t, const struct chunk *ch, size_t s, int new,
 			c->len = x->len;
 			t->npool += x->len;
 		} else if (x->type == JSON_NULL) {
-			if (new)
-				c->len = 0;
+			c->len = 0;
 		} else {
 			return err_set(e, x->line, x->col, "series \"%s\"[%zu] "
 			    "is %s, expected a number or null", key, i,
@@ -223,7 +218,6 @@ add_series_all(struct frame_table *t, struct chunk *ch,
 	const char *key;
 	char buf[SHOWN + 4];
 	size_t k, s, c, keylen;
-	int new;
 
 	for (k = 0; k < series->len; k++) {
 		a = &series->item[k];
@@ -243,17 +237,20 @@ add_series_all(struct frame_table *t, struct chunk *ch,
 			    ch->nrow);
 		if ((c = column(t, key, keylen)) == NONE)
 			return err_set(e, 0, 0, "out of memory");
-		for (s = 0; s < *nseries && scol[s] != c; s++)
-			;
-		new = s == *nseries;
-		if (new) {
-			scol[(*nseries)++] = c;
-			if (reserve(&t->cell, &t->capcell,
-			    t->ncell + ch->nrow, sizeof *t->cell) == -1)
-				return err_set(e, 0, 0, "out of memory");
-			t->ncell += ch->nrow;
-		}
-		if (add_series(t, ch, s, new, a, buf, e) == -1)
+		/*
+		 * JSON leaves a repeated member to the reader's whim; which
+		 * of the two series is the data is anyone's guess.
+		 */
+		for (s = 0; s < *nseries; s++)
+			if (scol[s] == c)
+				return err_set(e, a->line, a->col, "series key "
+				    "\"%s\" appears twice", buf);
+		scol[(*nseries)++] = c;
+		if (reserve(&t->cell, &t->capcell, t->ncell + ch->nrow,
+		    sizeof *t->cell) == -1)
+			return err_set(e, 0, 0, "out of memory");
+		t->ncell += ch->nrow;
+		if (add_series(t, ch, s, a, buf, e) == -1)
 			return -1;
 	}
 	return 0;
@@ -329,20 +326,18 @@ fail:
 int
 frame_rename(struct frame_table *t, const char *key, const char *name)
 {
-	size_t i, n = strlen(key);
+	size_t n = t->ncol, c;
 	char *s;
 
-	for (i = 0; i < t->ncol; i++) {
-		if (t->col[i].keylen != n || memcmp(t->col[i].key, key, n))
-			continue;
-		if ((s = malloc(strlen(name) + 1)) == NULL)
-			return -1;
-		strcpy(s, name);
-		free(t->col[i].name);
-		t->col[i].name = s;
-		return 1;
+	if ((s = malloc(strlen(name) + 1)) == NULL ||
+	    (c = column(t, key, strlen(key))) == NONE) {
+		free(s);
+		return -1;
 	}
-	return 0;
+	strcpy(s, name);
+	free(t->col[c].name);
+	t->col[c].name = s;
+	return c < n;
 }
 
 /*

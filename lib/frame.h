@@ -10,11 +10,13 @@
  * copies what it needs, so the JSON may go away afterwards; it refuses,
  * with the line and column of the offending value, a frame that is no
  * object, missing or mistyped times or series, a time that is no RFC 3339
- * string, a series whose length differs from the times', and a value that
- * is neither a number nor null.
+ * string, a series whose length differs from the times', a value that is
+ * neither a number nor null, and a series key that appears twice in one
+ * frame (JSON does not say which of the two would count).
  *
  * The table has a column per series key, in the order the keys first
- * appear, and a row per distinct time, in time order.  A time that comes
+ * appear (frame_rename may declare one before it appears), and a row per
+ * distinct time, in time order.  A time that comes
  * more than once, in one frame or in several, gives one row, merged
  * column by column: a later number replaces an earlier one, and a null
  * never erases a number.  A time with no number in any column gives no
@@ -52,8 +54,11 @@ void	frame_free(struct frame_table *t);
 int	frame_add(struct frame_table *t, const struct json *f, struct err *e);
 
 /*
- * Call the column of series KEY NAME in the header.  Returns 1, or 0 when
- * no series has that key, or -1 when out of memory.
+ * Call the column of series KEY NAME in the header.  When no frame added
+ * so far has KEY, its column is added now, after those there are, so the
+ * header names it even if no frame ever holds the key: the column is then
+ * empty.  Returns 1 when the table had the column, 0 when it was added,
+ * or -1 when out of memory.
  */
 int	frame_rename(struct frame_table *t, const char *key, const char *name);
 

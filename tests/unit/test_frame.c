@@ -111,7 +111,6 @@ test_merge(void)
 	    st.merged == 1 && st.dropped == 1);
 
 	CHECK(frame_rename(t, "b", "flow, in m3/h") == 1);
-	CHECK(frame_rename(t, "nosuch", "x") == 0);
 	CHECK(frame_rename(t, "a", "x") == 1);
 	CHECK(frame_rename(t, "a", "level") == 1);
 	CHECK(writes(t, "time,level,\"flow, in m3/h\",c,d\n"
@@ -126,19 +125,73 @@ test_merge(void)
 	frame_free(t);
 }
 
-/* A key repeated within one frame: the later member's numbers win. */
+/*
+ * A renamed key that no frame holds still gets its column, after the
+ * keys seen, in the order declared; a later frame with the key fills it.
+ */
+static void
+test_declared(void)
+{
+	struct frame_table *t = frame_new();
+	struct frame_stats st;
+	struct err e;
+	char *out;
+	int rc;
+
+	CHECK(add(t, "{\"times\":[],\"series\":{}}", &e) == 0);
+	CHECK(frame_rename(t, "k", "temp") == 0);
+	out = csv(t, &st, &rc);
+	CHECK(rc == 0 && out != NULL && strcmp(out, "time,temp\n") == 0);
+	CHECK(st.frames == 1 && st.rows == 0);
+	free(out);
+
+	CHECK(frame_rename(t, "k", "temp") == 1);
+	CHECK(add(t, "{\"times\":[\"2024-05-01T10:00:00Z\"],"
+	    "\"series\":{\"a\":[1]}}", &e) == 0);
+	CHECK(frame_rename(t, "z", "zeta") == 0);
+	CHECK(frame_rename(t, "y", "why") == 0);
+	CHECK(writes(t, "time,temp,a,zeta,why\n"
+	    "2024-05-01T10:00:00Z,,1,,\n"));
+	CHECK(add(t, "{\"times\":[\"2024-05-01T09:00:00Z\"],"
+	    "\"series\":{\"y\":[2],\"k\":[3]}}", &e) == 0);
+	CHECK(writes(t, "time,temp,a,zeta,why\n"
+	    "2024-05-01T09:00:00Z,3,,,2\n"
+	    "2024-05-01T10:00:00Z,,1,,\n"));
+
+	/* A declared name is checked like any other. */
+	CHECK(frame_rename(t, "w", "a") == 0);
+	out = csv(t, &st, &rc);
+	CHECK(rc == -1);
+	free(out);
+	frame_free(t);
+
+	t = frame_new();
+	CHECK(frame_rename(t, "k", "time") == 0);
+	out = csv(t, &st, &rc);
+	CHECK(rc == -1);
+	free(out);
+	frame_free(t);
+}
+
+/* A key repeated within one frame is refused where it comes again. */
 static void
 test_repeated_key(void)
 {
 	struct frame_table *t = frame_new();
 	struct err e;
 
+	CHECK(add(t, "{\"times\":[\"2024-05-01T10:00:00Z\"],"
+	    "\"series\":{\"b\":[0]}}", &e) == 0);
 	CHECK(add(t, "{\"times\":[\"2024-05-01T10:00:00Z\","
-	    "\"2024-05-01T10:01:00Z\"],\"series\":{\"a\":[1,2],"
-	    "\"a\":[null,3]}}", &e) == 0);
-	CHECK(writes(t, "time,a\n2024-05-01T10:00:00Z,1\n"
-	    "2024-05-01T10:01:00Z,3\n"));
+	    "\"2024-05-01T10:01:00Z\"],\"series\":{\"a\":[1,2],\n"
+	    "\"a\":[null,3]}}", &e) == -1);
+	CHECK(e.line == 2 && e.col == 5 &&
+	    strcmp(e.msg, "series key \"a\" appears twice") == 0);
+	CHECK(writes(t, "time,b\n2024-05-01T10:00:00Z,0\n"));
 	frame_free(t);
+
+	CHECK(refuses("{\"times\":[],\"series\":{\"x\":[],\"y\":[],"
+	    "\"x\":[]}}", 1, 41, "series key \"x\" appears twice"));
 }
 
 /* A refused frame leaves the table as it was. */
@@ -153,7 +206,6 @@ test_rollback(void)
 	CHECK(add(t, "{\"times\":[\"2024-05-01T09:00:00Z\"],"
 	    "\"series\":{\"new\":[7],\"a\":[true]}}", &e) == -1);
 	CHECK(writes(t, "time,a\n2024-05-01T10:00:00Z,1\n"));
-	CHECK(frame_rename(t, "new", "x") == 0);
 	frame_free(t);
 
 	t = frame_new();
@@ -338,6 +390,7 @@ int
 main(void)
 {
 	test_merge();
+	test_declared();
 	test_repeated_key();
 	test_rollback();
 	test_refused();
