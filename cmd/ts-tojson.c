@@ -33,9 +33,18 @@ struct options {
 	const char *integration;	/* -n */
 	const char *credentials;	/* -C */
 	const char *column;		/* -c */
-	long	  maxbytes;		/* -b */
+	const char *timecol;		/* -t */
+	const char *maxtext;		/* -b, read once -i is known */
+	long	  maxbytes;
 	const char *file;		/* NULL or "-" for standard input */
+	int	  anomalies;		/* -a */
 	int	  verbose;
+};
+
+/* The columns a row is read from; acol is -1 without -a. */
+struct columns {
+	long	  tcol, vcol, acol;
+	char	 *vname;		/* the value column's name */
 };
 
 /*
@@ -60,31 +69,39 @@ struct request {
 
 static const char head[] =
     "{\"jsonrpc\":\"2.0\",\"method\":\"integration.insert\",\"id\":";
+static const char params_fmt[] =
+    ",\"params\":{\"integration\":\"%s\",\"data\":{\"times\":[";
+static const char mid_fmt[] = "],\"series\":{\"%s\":[";
 static const char tail[] = "]}}}}";
 
 struct counts {
-	unsigned long long rows, points, requests, empty;
+	unsigned long long rows, anomalous, points, requests, empty;
 };
 
 static const char usage_text[] =
-    "usage: ts-tojson -i input-id [-n integration | -C credentials]"
-    " [-c column]\n"
-    "                 [-b max-bytes] [-v] [file]\n";
+    "usage: ts-tojson [-av] [-b max-bytes] [-c column] [-t column]"
+    " -i input-id\n"
+    "                 {-n integration | -C credentials} [file]\n";
 
 static const char help_text[] =
     "\n"
-    "Turn a CSV series (a time column first, then values) read from FILE,\n"
-    "or standard input, into Clarify integration.insert JSON-RPC requests,\n"
-    "one per line, that write the values under INPUT-ID.\n"
+    "Turn a CSV series (a time column and values) read from FILE, or\n"
+    "standard input, into Clarify integration.insert JSON-RPC requests,\n"
+    "one per line, that write the values under INPUT-ID.  -i is required,\n"
+    "and so is one of -n and -C.\n"
     "\n"
-    "  -i, --input=ID          the input ID the values are written under\n"
-    "  -n, --integration=ID    the integration ID\n"
-    "  -C, --credentials=FILE  take the integration ID from this Clarify\n"
-    "                          credentials file\n"
-    "  -c, --column=NAME       the value column (default: the first after\n"
-    "                          the time)\n"
+    "  -a, --anomalies         write only the rows whose anomaly column\n"
+    "                          is 1 (without -a, every row is written)\n"
     "  -b, --max-bytes=N       keep every request at most N bytes long\n"
     "                          (default 8000000)\n"
+    "  -C, --credentials=FILE  take the integration ID from this Clarify\n"
+    "                          credentials file (\"-\": standard input;\n"
+    "                          the CSV must then come from FILE)\n"
+    "  -c, --column=NAME       the value column (default: the first after\n"
+    "                          the time column but score and anomaly)\n"
+    "  -i, --input=ID          the input ID the values are written under\n"
+    "  -n, --integration=ID    the integration ID\n"
+    "  -t, --time=COLUMN       the time column (default: the first column)\n"
     "  -v, --verbose           report rows, points and requests on\n"
     "                          standard error\n"
     "      --help              print this help and exit\n"
@@ -96,21 +113,46 @@ static const char help_text[] =
 enum { OPT_HELP = 256, OPT_VERSION };
 
 static const struct option longopts[] = {
+	{ "anomalies",	 no_argument,	    NULL, 'a' },
 	{ "max-bytes",	 required_argument, NULL, 'b' },
 	{ "credentials", required_argument, NULL, 'C' },
 	{ "column",	 required_argument, NULL, 'c' },
 	{ "input",	 required_argument, NULL, 'i' },
 	{ "integration", required_argument, NULL, 'n' },
+	{ "time",	 required_argument, NULL, 't' },
 	{ "verbose",	 no_argument,	    NULL, 'v' },
 	{ "help",	 no_argument,	    NULL, OPT_HELP },
 	{ "version",	 no_argument,	    NULL, OPT_VERSION },
 	{ NULL,		 0,		    NULL, 0 }
 };
 
+/* The ending of a count of N things. */
+static const char *
+plural(unsigned long long n)
+{
+	return n == 1 ? "" : "s";
+}
+
+/*
+ * The size of the longest request with one point for the input ID INPUT:
+ * the least -b can be.  Every integration ID has the same length.
+ */
+static size_t
+least_bytes(const char *input)
+{
+	return sizeof head - 1 + IDDIGITS +
+	    sizeof params_fmt - 3 + CLARIFY_IDLEN +
+	    sizeof mid_fmt - 3 + strlen(input) +
+	    sizeof tail - 1 + (TIME_BUFSZ - 1 + 2) + NUM_FORMAT_MAX;
+}
+
 /* Check the option values that need no file.  -1 or the exit status. */
 static int
 check_options(int argc, char *argv[], struct options *o)
 {
+	size_t least;
+	int rc;
+
 	if (o->input == NULL) {
 		diag_warn("no input ID given: -i input-id is required");
 		return diag_usage(usage_text);
@@ -121,8 +163,13 @@ check_options(int argc, char *argv[], struct options *o)
 		    strlen(o->input) > SHOWN ? "..." : "");
 		return diag_usage(usage_text);
 	}
-	if ((o->integration == NULL) == (o->credentials == NULL)) {
-		diag_warn("give the integration with -n or -C (one of them)");
+	if (o->integration != NULL && o->credentials != NULL) {
+		diag_warn("-n and -C both give the integration: use one");
+		return diag_usage(usage_text);
+	}
+	if (o->integration == NULL && o->credentials == NULL) {
+		diag_warn("no integration given: -n integration or "
+		    "-C credentials is required");
 		return diag_usage(usage_text);
 	}
 	if (o->integration != NULL &&
@@ -132,7 +179,24 @@ check_options(int argc, char *argv[], struct options *o)
 		    strlen(o->integration) > SHOWN ? "..." : "");
 		return diag_usage(usage_text);
 	}
-	return diag_operand(argc, argv, optind, usage_text, &o->file);
+	least = least_bytes(o->input);
+	if (o->maxtext != NULL && (num_long(o->maxtext, (long)least,
+	    LONG_MAX, &o->maxbytes) != NULL)) {
+		diag_warn("-b wants a number of bytes from %zu (room for one "
+		    "point) to %ld, not \"%.*s%s\"", least, LONG_MAX, SHOWN,
+		    o->maxtext, strlen(o->maxtext) > SHOWN ? "..." : "");
+		return diag_usage(usage_text);
+	}
+	if ((rc = diag_operand(argc, argv, optind, usage_text,
+	    &o->file)) != -1)
+		return rc;
+	if (o->credentials != NULL && strcmp(o->credentials, "-") == 0 &&
+	    (o->file == NULL || strcmp(o->file, "-") == 0)) {
+		diag_warn("-C - reads the credentials from standard input: "
+		    "give the CSV as a file");
+		return diag_usage(usage_text);
+	}
+	return -1;
 }
 
 /*
@@ -145,16 +209,14 @@ parse_options(int argc, char *argv[], struct options *o)
 	int c;
 
 	o->maxbytes = MAXBYTES;
-	while ((c = getopt_long(argc, argv, "b:C:c:i:n:v", longopts,
+	while ((c = getopt_long(argc, argv, "ab:C:c:i:n:t:v", longopts,
 	    NULL)) != -1) {
 		switch (c) {
+		case 'a':
+			o->anomalies = 1;
+			break;
 		case 'b':
-			if (num_long(optarg, 1, LONG_MAX, &o->maxbytes) !=
-			    NULL) {
-				diag_warn("-b wants a number of bytes, not "
-				    "\"%s\"", optarg);
-				return diag_usage(usage_text);
-			}
+			o->maxtext = optarg;
 			break;
 		case 'C':
 			o->credentials = optarg;
@@ -167,6 +229,9 @@ parse_options(int argc, char *argv[], struct options *o)
 			break;
 		case 'n':
 			o->integration = optarg;
+			break;
+		case 't':
+			o->timecol = optarg;
 			break;
 		case 'v':
 			o->verbose = 1;
@@ -193,22 +258,17 @@ set_id(struct request *q, unsigned long long id)
 /*
  * Set up the fixed parts of the requests.  The IDs were checked against
  * Clarify's patterns, which hold no character JSON must escape.
- * Returns the size of the longest request with one point.
  */
-static size_t
+static void
 request_init(struct request *q, const char *integration, const char *input,
     size_t max)
 {
 	memset(q, 0, sizeof *q);
 	q->paramslen = (size_t)snprintf(q->params, sizeof q->params,
-	    ",\"params\":{\"integration\":\"%s\",\"data\":{\"times\":[",
-	    integration);
-	q->midlen = (size_t)snprintf(q->mid, sizeof q->mid,
-	    "],\"series\":{\"%s\":[", input);
+	    params_fmt, integration);
+	q->midlen = (size_t)snprintf(q->mid, sizeof q->mid, mid_fmt, input);
 	set_id(q, 1);
 	q->max = max;
-	return sizeof head - 1 + IDDIGITS + q->paramslen + q->midlen +
-	    sizeof tail - 1 + (TIME_BUFSZ - 1 + 2) + NUM_FORMAT_MAX;
 }
 
 /* The body's length with the points so far. */
@@ -319,32 +379,101 @@ request_free(struct request *q)
 	free(q->line);
 }
 
-/* The value column's index in HDR.  -1 with the message printed. */
+/*
+ * The index of the column NAME in HDR, given by WHAT (an option).  -1
+ * with the message printed when there is none, or when the name is
+ * ambiguous.
+ */
 static long
-value_column(const char *file, const struct csv_record *hdr,
-    const char *name)
+named_column(const char *file, const struct csv_record *hdr,
+    const char *name, const char *what)
 {
-	long c;
+	long c = csv_find(hdr, name);
+	size_t i;
 
-	if (name == NULL) {
-		if (hdr->nfield < 2) {
-			diag_at(file, hdr->line, "no value column: the header "
-			    "has only the time column");
+	if (c < 0) {
+		diag_at(file, hdr->line, "no column \"%s\" in the header%s%s",
+		    name, *what != '\0' ? ": " : "", what);
+		return -1;
+	}
+	for (i = (size_t)c + 1; i < hdr->nfield; i++) {
+		if (strcmp(hdr->field[i], name) == 0) {
+			diag_at(file, hdr->line, "column \"%s\" appears twice "
+			    "in the header", name);
 			return -1;
 		}
-		return 1;
-	}
-	if ((c = csv_find(hdr, name)) < 0) {
-		diag_at(file, hdr->line, "no column \"%s\" in the header",
-		    name);
-		return -1;
-	}
-	if (c == 0) {
-		diag_at(file, hdr->line, "column \"%s\" is the time column",
-		    name);
-		return -1;
 	}
 	return c;
+}
+
+/*
+ * Find the columns of the header HDR: the time (-t, or the first), the
+ * value (-c, or the first after the time that is not named score or
+ * anomaly) and, with -a, the anomaly column.  Returns 0, or -1 with the
+ * message printed.
+ */
+static int
+find_columns(const char *file, const struct csv_record *hdr,
+    const struct options *o, struct columns *cs)
+{
+	size_t i;
+
+	cs->tcol = 0;
+	cs->acol = -1;
+	if (o->timecol != NULL &&
+	    (cs->tcol = named_column(file, hdr, o->timecol, "")) == -1)
+		return -1;
+
+	if (o->column != NULL) {
+		if ((cs->vcol = named_column(file, hdr, o->column, "")) == -1)
+			return -1;
+		if (cs->vcol == cs->tcol) {
+			diag_at(file, hdr->line, "column \"%s\" is the time "
+			    "column", o->column);
+			return -1;
+		}
+	} else {
+		for (i = (size_t)cs->tcol + 1; i < hdr->nfield; i++)
+			if (strcmp(hdr->field[i], "score") != 0 &&
+			    strcmp(hdr->field[i], "anomaly") != 0)
+				break;
+		if (i == hdr->nfield) {
+			diag_at(file, hdr->line, "no value column after the "
+			    "time column (score and anomaly do not count)");
+			return -1;
+		}
+		cs->vcol = (long)i;
+	}
+
+	if (o->anomalies && (cs->acol = named_column(file, hdr, "anomaly",
+	    "-a wants iforest-score's output")) == -1)
+		return -1;
+
+	if ((cs->vname = strdup(hdr->field[cs->vcol])) == NULL) {
+		diag_sys("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Is the row REC anomalous?  Its anomaly field is 1; 0 and empty (a row
+ * iforest-score could not score) are not.  Returns 1 or 0, or -1 with the
+ * message printed.
+ */
+static int
+anomalous(const char *file, const struct csv_record *rec, long acol)
+{
+	const char *a = rec->field[acol];
+	size_t len = rec->len[acol];
+
+	if (len == 0 || strcmp(a, "0") == 0)
+		return 0;
+	if (strcmp(a, "1") == 0)
+		return 1;
+	diag_at(file, rec->line, "anomaly is \"%.*s%s\", expected 0 or 1",
+	    len > SHOWN ? SHOWN : (int)len, a, len > SHOWN ? "..." : "");
+	return -1;
 }
 
 /*
@@ -352,19 +481,20 @@ value_column(const char *file, const struct csv_record *hdr,
  * with standard output failed).
  */
 static int
-convert_row(const char *file, const struct csv_record *rec, long col,
-    const char *colname, struct request *q, struct counts *n)
+convert_row(const char *file, const struct csv_record *rec,
+    const struct columns *cs, struct request *q, struct counts *n)
 {
-	const char *why, *s = rec->field[col];
-	size_t len = rec->len[col], tlen;
+	const char *why, *s = rec->field[cs->vcol];
+	const char *ts = rec->field[cs->tcol];
+	size_t len = rec->len[cs->vcol], tslen = rec->len[cs->tcol], tlen;
 	char t[TIME_BUFSZ];
 	int64_t us;
 	double v;
 
-	if ((why = time_parse(rec->field[0], rec->len[0], &us)) != NULL) {
+	if ((why = time_parse(ts, tslen, &us)) != NULL) {
 		diag_at(file, rec->line, "bad time \"%.*s%s\": %s",
-		    rec->len[0] > SHOWN ? SHOWN : (int)rec->len[0],
-		    rec->field[0], rec->len[0] > SHOWN ? "..." : "", why);
+		    tslen > SHOWN ? SHOWN : (int)tslen, ts,
+		    tslen > SHOWN ? "..." : "", why);
 		return -1;
 	}
 	if (len == 0) {
@@ -373,7 +503,7 @@ convert_row(const char *file, const struct csv_record *rec, long col,
 	}
 	if ((why = num_double(s, &v)) != NULL) {
 		diag_at(file, rec->line, "column \"%s\": %s: \"%.*s%s\"",
-		    colname, why, len > SHOWN ? SHOWN : (int)len, s,
+		    cs->vname, why, len > SHOWN ? SHOWN : (int)len, s,
 		    len > SHOWN ? "..." : "");
 		return -1;
 	}
@@ -399,14 +529,14 @@ static int
 convert(int fd, const struct options *o, struct request *q,
     struct counts *n)
 {
-	const char *file = diag_name(o->file), *colname;
+	const char *file = diag_name(o->file);
 	struct csv_reader *r;
 	struct csv_record rec;
+	struct columns cs;
 	struct err e;
-	char *name = NULL;
-	long col;
 	int rc;
 
+	cs.vname = NULL;
 	if ((r = csv_open(fd, 0)) == NULL) {
 		diag_sys("out of memory");
 		return -1;
@@ -420,19 +550,19 @@ convert(int fd, const struct options *o, struct request *q,
 		rc = -1;
 		goto out;
 	}
-	if ((col = value_column(file, &rec, o->column)) == -1 ||
-	    (name = malloc(rec.len[col] + 1)) == NULL) {
-		if (col != -1)
-			diag_sys("out of memory");
-		rc = -1;
+	if ((rc = find_columns(file, &rec, o, &cs)) == -1)
 		goto out;
-	}
-	memcpy(name, rec.field[col], rec.len[col] + 1);
-	colname = name;
 
 	while ((rc = csv_read(r, &rec, &e)) == 1) {
 		n->rows++;
-		if ((rc = convert_row(file, &rec, col, colname, q, n)) == -1)
+		if (cs.acol >= 0) {
+			if ((rc = anomalous(file, &rec, cs.acol)) == -1)
+				goto out;
+			if (rc == 0)
+				continue;
+			n->anomalous++;
+		}
+		if ((rc = convert_row(file, &rec, &cs, q, n)) == -1)
 			goto out;
 	}
 	if (rc == -1) {
@@ -442,9 +572,41 @@ convert(int fd, const struct options *o, struct request *q,
 	if (q->npoint > 0)
 		rc = request_write(q, n);
 out:
-	free(name);
+	free(cs.vname);
 	csv_close(r);
 	return rc;
+}
+
+/*
+ * Read the integration ID from the credentials file PATH ("-" for
+ * standard input) into ID.  Returns 0, or -1 with the message printed.
+ */
+static int
+read_credentials(const char *path, char *id)
+{
+	struct err e;
+	int fd, rc;
+
+	if ((fd = diag_open_input(path)) == -1)
+		return -1;
+	if ((rc = clarify_integration(fd, id, &e)) == -1)
+		diag_err(diag_name(path), &e);
+	diag_close_input(fd);
+	return rc;
+}
+
+/* Say on standard error what was done. */
+static void
+report(const struct options *o, const struct counts *n)
+{
+	char anom[64] = "";
+
+	if (o->anomalies)
+		snprintf(anom, sizeof anom, " %llu anomalous,", n->anomalous);
+	diag_warn("%s: %llu row%s,%s %llu point%s in %llu request%s, %llu "
+	    "empty value%s skipped", diag_name(o->file), n->rows,
+	    plural(n->rows), anom, n->points, plural(n->points), n->requests,
+	    plural(n->requests), n->empty, plural(n->empty));
 }
 
 int
@@ -453,9 +615,7 @@ main(int argc, char *argv[])
 	struct options o;
 	struct request q;
 	struct counts n;
-	struct err e;
 	char id[CLARIFY_IDLEN + 1];
-	size_t least;
 	int fd, status, rc;
 
 	diag_init(argv[0]);
@@ -466,28 +626,19 @@ main(int argc, char *argv[])
 		return status;
 
 	if (o.credentials != NULL) {
-		if (clarify_integration(o.credentials, id, &e) == -1) {
-			diag_err(o.credentials, &e);
+		if (read_credentials(o.credentials, id) == -1)
 			return EXIT_FAIL;
-		}
 		o.integration = id;
-	}
-	least = request_init(&q, o.integration, o.input, (size_t)o.maxbytes);
-	if ((unsigned long)o.maxbytes < least) {
-		diag_warn("-b %ld is too small: a request with one point may "
-		    "need %zu bytes", o.maxbytes, least);
-		return diag_usage(usage_text);
 	}
 	if ((fd = diag_open_input(o.file)) == -1)
 		return EXIT_FAIL;
+	request_init(&q, o.integration, o.input, (size_t)o.maxbytes);
 
 	rc = convert(fd, &o, &q, &n);
 	diag_close_input(fd);
 	request_free(&q);
 	status = diag_close_stdout();
 	if (rc == 0 && status == EXIT_OK && o.verbose)
-		diag_warn("%s: %llu rows, %llu points in %llu requests, %llu "
-		    "empty values skipped", diag_name(o.file), n.rows,
-		    n.points, n.requests, n.empty);
+		report(&o, &n);
 	return rc == -1 ? EXIT_FAIL : status;
 }

@@ -1,9 +1,6 @@
 /* clarify.c - Clarify's answers, identifiers and credentials file. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "clarify.h"
 
@@ -183,18 +180,14 @@ clarify_data(const struct json *v, struct err *e)
 }
 
 int
-clarify_integration(const char *path, char *id, struct err *e)
+clarify_integration(int fd, char *id, struct err *e)
 {
 	struct json_reader *r;
 	struct json *v, *extra;
 	const struct json *in;
-	int fd, rc = -1;
+	int rc = -1;
 
-	if ((fd = open(path, O_RDONLY)) == -1)
-		return err_set(e, 0, 0, "%s", strerror(errno));
-	r = json_open(fd, e);
-	close(fd);
-	if (r == NULL)
+	if ((r = json_open(fd, e)) == NULL)
 		return -1;
 
 	switch (json_next(r, &v, e)) {

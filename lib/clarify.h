@@ -48,10 +48,11 @@ int	clarify_is_input_id(const char *s, size_t len);
 const struct json *clarify_data(const struct json *v, struct err *e);
 
 /*
- * Read the integration ID from the credentials file PATH into ID, which
- * has room for CLARIFY_IDLEN + 1 bytes.  Returns 0, or -1 with E filled
- * (E's line and column are 0 when the file could not be read).
+ * Read the integration ID from the credentials file open on FD (not
+ * closed) into ID, which has room for CLARIFY_IDLEN + 1 bytes.  Returns 0,
+ * or -1 with E filled (E's line and column are 0 when the file could not
+ * be read).
  */
-int	clarify_integration(const char *path, char *id, struct err *e);
+int	clarify_integration(int fd, char *id, struct err *e);
 
 #endif

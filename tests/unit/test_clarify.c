@@ -1,4 +1,5 @@
 /* test_clarify.c - answer shapes, identifiers, credentials files. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,8 +164,35 @@ creds(const char *s, char *id, struct err *e)
 		return -2;
 	}
 	close(fd);
-	rc = clarify_integration(path, id, e);
+	if ((fd = open(path, O_RDONLY)) == -1) {
+		unlink(path);
+		return -2;
+	}
+	rc = clarify_integration(fd, id, e);
+	/* The descriptor is the caller's: still open, and at the end. */
+	if (lseek(fd, 0, SEEK_CUR) != (off_t)strlen(s))
+		rc = -3;
+	close(fd);
 	unlink(path);
+	return rc;
+}
+
+/* Read the credentials S from a pipe, as from standard input. */
+static int
+creds_pipe(const char *s, char *id, struct err *e)
+{
+	int p[2], rc;
+
+	if (pipe(p) == -1)
+		return -2;
+	if (write(p[1], s, strlen(s)) != (ssize_t)strlen(s)) {
+		close(p[0]);
+		close(p[1]);
+		return -2;
+	}
+	close(p[1]);
+	rc = clarify_integration(p[0], id, e);
+	close(p[0]);
 	return rc;
 }
 
@@ -173,6 +201,7 @@ test_credentials(void)
 {
 	char id[CLARIFY_IDLEN + 1];
 	struct err e;
+	int fd;
 
 	CHECK(creds("{\"apiUrl\":\"https://api.clarify.io/v1/\","
 	    "\"integration\":\"c8ktonqsahsmemfs7lv0\",\"credentials\":"
@@ -194,8 +223,16 @@ test_credentials(void)
 	CHECK(creds("{\"integration\":\"c8ktonqsahsmemfs7lv0\",\n"
 	    "\"clientSecret\":s3cr3t}", id, &e) == -1 && e.line == 2 &&
 	    strstr(e.msg, "s3cr3t") == NULL);
-	CHECK(clarify_integration("/nonexistent/creds.json", id, &e) == -1 &&
-	    e.line == 0 && strstr(e.msg, "No such file") != NULL);
+	memset(id, 0, sizeof id);
+	CHECK(creds_pipe("{\"integration\": \"0123456789abcdefghij\"}", id,
+	    &e) == 0 && strcmp(id, "0123456789abcdefghij") == 0);
+	CHECK(creds_pipe("{\"integration\": \"0123456789abcdefghiw\"}", id,
+	    &e) == -1 && e.line == 1 && e.col == 17);
+	fd = open("/", O_RDONLY);
+	CHECK(fd != -1 && clarify_integration(fd, id, &e) == -1 &&
+	    e.line == 0 && strstr(e.msg, "cannot read") != NULL);
+	if (fd != -1)
+		close(fd);
 }
 
 int
