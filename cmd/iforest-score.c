@@ -58,7 +58,8 @@ static const char help_text[] =
     "was and followed by its score and 1 (anomaly) or 0.\n"
     "\n"
     "  -a, --anomalies        write the header and anomalous rows only\n"
-    "  -m, --model=MODEL      the model file, from iforest-train\n"
+    "  -m, --model=MODEL      the model file, from iforest-train (\"-\":\n"
+    "                         standard input, when FILE is not)\n"
     "  -T, --threshold=T      flag scores above T, 0 to 1, instead of the\n"
     "                         model's threshold\n"
     "  -v, --verbose          report rows scored and flagged, threshold\n"
@@ -80,6 +81,13 @@ static const struct option longopts[] = {
 	{ "version",	no_argument,	   NULL, OPT_VERSION },
 	{ NULL,		0,		   NULL, 0 }
 };
+
+/* Does PATH, a file operand or "-", name standard input? */
+static int
+is_stdin(const char *path)
+{
+	return path == NULL || strcmp(path, "-") == 0;
+}
 
 /*
  * Read the options into *O.  Returns -1 to go on, or the exit status
@@ -124,7 +132,34 @@ parse_options(int argc, char *argv[], struct options *o)
 		diag_warn("no model given: -m model is required");
 		return diag_usage(usage_text);
 	}
-	return diag_operand(argc, argv, optind, usage_text, &o->input);
+	if ((c = diag_operand(argc, argv, optind, usage_text,
+	    &o->input)) != -1)
+		return c;
+	if (is_stdin(o->model) && is_stdin(o->input)) {
+		diag_warn("the model and the CSV cannot both come from"
+		    " standard input");
+		return diag_usage(usage_text);
+	}
+	return -1;
+}
+
+/*
+ * Read the model from its file, or from standard input for "-m -".
+ * Returns the forest, or NULL with the message printed.
+ */
+static struct iforest *
+load(const char *path)
+{
+	struct iforest *f;
+	struct err e;
+
+	if (strcmp(path, "-") == 0)
+		f = model_read(stdin, &e);
+	else
+		f = model_load(path, &e);
+	if (f == NULL)
+		diag_err(path, &e);
+	return f;
 }
 
 /*
@@ -304,7 +339,6 @@ main(int argc, char *argv[])
 	struct options o;
 	struct counts n = { 0, 0, 0 };
 	struct iforest *f;
-	struct err e;
 	double start = seconds();
 	int fd, status, rc;
 
@@ -315,10 +349,8 @@ main(int argc, char *argv[])
 	if ((status = parse_options(argc, argv, &o)) != -1)
 		return status;
 
-	if ((f = model_load(o.model, &e)) == NULL) {
-		diag_err(o.model, &e);
+	if ((f = load(o.model)) == NULL)
 		return EXIT_FAIL;
-	}
 	if ((fd = diag_open_input(o.input)) == -1) {
 		iforest_free(f);
 		return EXIT_FAIL;
