@@ -1,10 +1,11 @@
 /*
  * alert-mail - write the alert mail for the anomalous rows of a CSV file.
  *
- * The whole message is composed in memory and written in one go at the
- * end.  A bad row anywhere, or a header that cannot be encoded, thus
- * leaves standard output empty: half a message piped into msmtp -t would
- * be sent as it stands.
+ * The program reads the whole input into a table of anomalous rows, then
+ * composes the message in memory and writes it in one go at the end.  A
+ * bad row anywhere, or a header that cannot be encoded, thus leaves
+ * standard output empty: half a message piped into msmtp -t would be sent
+ * as it stands.
  */
 
 #include <getopt.h>
@@ -28,9 +29,6 @@ enum {
 	EXIT_TROUBLE = 2
 };
 
-/* A field is quoted in a message up to this many bytes. */
-#define SHOWN		40
-
 /*
  * A value or score longer than this is cut (to a whole character) and
  * ends in "...": a table line then stays far below the 998 bytes a mail
@@ -41,6 +39,9 @@ enum {
 /* The first sentence of the text is wrapped at this width. */
 #define WRAP		72
 
+/* Spaces between the columns of the table. */
+#define GAP		2
+
 /* The last second that timestamp.h can write, in seconds since the epoch. */
 #define EPOCH_MAX	253402300799ULL
 
@@ -49,14 +50,23 @@ struct options {
 	size_t	  nfrom;
 	struct mail_addr *to;
 	size_t	  nto;
-	const char *column;	/* -c, or NULL for the first after the time */
-	const char *item;	/* -n, or NULL for the column's name */
+	const char *time;	/* --time, or NULL for the first column */
+	const char *column;	/* -c, or NULL to take the first value column */
+	const char *item;	/* -n, or NULL for the value column's name */
 	const char *subject;	/* -s, or NULL for the default */
 	const char *input;	/* NULL or "-" for standard input */
 	int64_t	  date;		/* -d, in microseconds */
-	int	  dflag;
-	int	  fflag;	/* -f seen */
+	int	  dflag;	/* -d seen */
 	int	  verbose;
+};
+
+/* Where the columns the program reads are in a row. */
+struct columns {
+	long	  time;
+	char	 *time_name;	/* the time column's name, for messages */
+	long	  value;
+	long	  score;	/* -1 when there is none */
+	long	  anomaly;	/* -1 when there is none */
 };
 
 struct row {
@@ -70,7 +80,9 @@ struct table {
 	struct row *row;
 	size_t	  n;
 	size_t	  cap;
-	char	 *item;		/* the item's display name */
+	char	 *item;		/* the item's name, for subject and text */
+	char	 *heading;	/* the value column's heading in the table */
+	int	  scored;	/* the rows have a score */
 	int64_t	  first, last;	/* the earliest and latest time */
 	uint64_t  read;		/* data rows read */
 };
@@ -78,7 +90,7 @@ struct table {
 static const char usage_text[] =
     "usage: alert-mail [-v] -f from -t to [-t to]... [-c column] [-d date]"
     " [-n item]\n"
-    "                  [-s subject] [file]\n";
+    "                  [-s subject] [--time=column] [file]\n";
 
 static const char help_text[] =
     "\n"
@@ -88,7 +100,7 @@ static const char help_text[] =
     "When no row is anomalous nothing is written and the exit status is 1.\n"
     "\n"
     "  -c, --column=NAME      the value column to show (default: the first\n"
-    "                         after the time but score and anomaly)\n"
+    "                         that is not the time, score or anomaly)\n"
     "  -d, --date=TIME        date the message TIME, RFC 3339, not now;\n"
     "                         without -d, SOURCE_DATE_EPOCH if it is set\n"
     "  -f, --from=ADDRESS     the sender, as plant@example.org or\n"
@@ -99,6 +111,7 @@ static const char help_text[] =
     "                         ITEM\" or \"N anomalies detected in ITEM\")\n"
     "  -t, --to=ADDRESS       a recipient, or several separated by commas;\n"
     "                         may be repeated\n"
+    "      --time=COLUMN      the time column (default: the first column)\n"
     "  -v, --verbose          report rows read and anomalies found on\n"
     "                         standard error\n"
     "      --help             print this help and exit\n"
@@ -106,7 +119,7 @@ static const char help_text[] =
     "\n"
     "Exit status: 0 a message was written, 1 no anomaly, 2 trouble.\n";
 
-enum { OPT_HELP = 256, OPT_VERSION };
+enum { OPT_HELP = 256, OPT_VERSION, OPT_TIME };
 
 static const struct option longopts[] = {
 	{ "column",	required_argument, NULL, 'c' },
@@ -115,15 +128,33 @@ static const struct option longopts[] = {
 	{ "item",	required_argument, NULL, 'n' },
 	{ "subject",	required_argument, NULL, 's' },
 	{ "to",		required_argument, NULL, 't' },
+	{ "time",	required_argument, NULL, OPT_TIME },
 	{ "verbose",	no_argument,	   NULL, 'v' },
 	{ "help",	no_argument,	   NULL, OPT_HELP },
 	{ "version",	no_argument,	   NULL, OPT_VERSION },
 	{ NULL,		0,		   NULL, 0 }
 };
 
+/* The plural ending for a count of N. */
+static const char *
+plural(unsigned long long n)
+{
+	return n == 1 ? "" : "s";
+}
+
 /*
- * Read the options into *O.  Returns -1 to go on, or the exit status
- * when the program is done (--help, --version, a usage error).
+ * What follows the part of a text of LEN bytes that a message quotes (see
+ * err_shown): "..." when it is cut short.
+ */
+static const char *
+cut(size_t len)
+{
+	return len > ERR_SHOWN ? "..." : "";
+}
+
+/*
+ * Read the options into *O.  Returns -1 when the program is to go on, or
+ * the exit status when it is done (--help, --version, a usage error).
  */
 static int
 parse_options(int argc, char *argv[], struct options *o)
@@ -153,12 +184,16 @@ parse_options(int argc, char *argv[], struct options *o)
 			o->dflag = 1;
 			break;
 		case 'f':
-			if (o->nfrom == 0 && mail_addr_list(&o->from,
-			    &o->nfrom, optarg, &e) == -1) {
+			if (o->nfrom > 0) {
+				diag_warn("-f: one sender only");
+				return diag_usage(usage_text);
+			}
+			if (mail_addr_list(&o->from, &o->nfrom, optarg,
+			    &e) == -1) {
 				diag_warn("-f: %s", e.msg);
 				return diag_usage(usage_text);
 			}
-			if (o->nfrom != 1 || o->fflag++ > 0) {
+			if (o->nfrom > 1) {
 				diag_warn("-f: one sender only");
 				return diag_usage(usage_text);
 			}
@@ -193,6 +228,9 @@ parse_options(int argc, char *argv[], struct options *o)
 		case 'v':
 			o->verbose = 1;
 			break;
+		case OPT_TIME:
+			o->time = optarg;
+			break;
 		case OPT_HELP:
 			return diag_help(usage_text, help_text) == 0 ?
 			    EXIT_SENT : EXIT_TROUBLE;
@@ -204,19 +242,21 @@ parse_options(int argc, char *argv[], struct options *o)
 			return diag_usage(usage_text);
 		}
 	}
-	if (o->nfrom == 0 || o->nto == 0) {
-		diag_warn("no %s: %s is required", o->nfrom == 0 ?
-		    "sender" : "recipient", o->nfrom == 0 ? "-f from" :
-		    "-t to");
+	if (o->nfrom == 0) {
+		diag_warn("no sender: -f from is required");
+		return diag_usage(usage_text);
+	}
+	if (o->nto == 0) {
+		diag_warn("no recipient: -t to is required");
 		return diag_usage(usage_text);
 	}
 	return diag_operand(argc, argv, optind, usage_text, &o->input);
 }
 
 /*
- * The message's date: -d, else SOURCE_DATE_EPOCH (seconds since the
- * epoch, for reproducible output), else the clock.  Returns 0, or -1
- * with the message printed.
+ * The message's date: -d, else SOURCE_DATE_EPOCH (seconds since 1970, as
+ * date +%s writes them, for reproducible output), else the clock.
+ * Returns 0, or -1 with the message printed.
  */
 static int
 choose_date(struct options *o)
@@ -227,18 +267,25 @@ choose_date(struct options *o)
 
 	if (o->dflag)
 		return 0;
+
 	env = getenv("SOURCE_DATE_EPOCH");
 	if (env != NULL && *env != '\0') {
-		if ((why = num_u64(env, &sec)) == NULL && sec > EPOCH_MAX)
-			why = "out of range";
+		if (*env == '-' && num_u64(env + 1, &sec) == NULL)
+			why = "negative";
+		else if ((why = num_u64(env, &sec)) == NULL &&
+		    sec > EPOCH_MAX)
+			why = "after the year 9999";
 		if (why != NULL) {
-			diag_warn("SOURCE_DATE_EPOCH: bad value \"%.*s\": %s",
-			    SHOWN, env, why);
+			diag_warn("SOURCE_DATE_EPOCH: \"%.*s%s\" is %s:"
+			    " expected seconds since 1970",
+			    err_shown(env, strlen(env)), env, cut(strlen(env)),
+			    why);
 			return -1;
 		}
 		o->date = (int64_t)sec * 1000000;
 		return 0;
 	}
+
 	if (clock_gettime(CLOCK_REALTIME, &ts) == -1) {
 		diag_sys("cannot read the clock");
 		return -1;
@@ -248,32 +295,60 @@ choose_date(struct options *o)
 }
 
 /*
- * Find the value column in the header HDR: -c's, or the first after the
- * time that is neither score nor anomaly.  Returns its index, or -1 with
- * the message printed.
+ * Find the columns in the header HDR: the time (--time, else the first),
+ * the value (-c, else the first that is neither the time nor score or
+ * anomaly), the score and anomaly columns when there are any.  Returns 0,
+ * or -1 with the message printed.
  */
-static long
-value_column(const char *file, const struct options *o,
-    const struct csv_record *hdr)
+static int
+find_columns(const char *file, const struct options *o,
+    const struct csv_record *hdr, struct columns *col)
 {
 	size_t i;
-	long c;
+
+	col->score = csv_find(hdr, "score");
+	col->anomaly = csv_find(hdr, "anomaly");
+
+	col->time = 0;
+	col->time_name = NULL;
+	if (o->time != NULL) {
+		if ((col->time = csv_find(hdr, o->time)) < 0) {
+			diag_at(file, hdr->line, "no column \"%s\" in the"
+			    " header", o->time);
+			return -1;
+		}
+		if (col->time == col->score || col->time == col->anomaly) {
+			diag_at(file, hdr->line, "column \"%s\" is"
+			    " iforest-score's output, not the time", o->time);
+			return -1;
+		}
+	}
+	if ((col->time_name = strdup(hdr->field[col->time])) == NULL) {
+		diag_sys("out of memory");
+		return -1;
+	}
 
 	if (o->column != NULL) {
-		if ((c = csv_find(hdr, o->column)) < 0)
+		if ((col->value = csv_find(hdr, o->column)) < 0) {
 			diag_at(file, hdr->line, "no column \"%s\" in the"
 			    " header", o->column);
-		else if (c == 0)
+			return -1;
+		}
+		if (col->value == col->time) {
 			diag_at(file, hdr->line, "column \"%s\" is the time,"
 			    " not a value", o->column);
-		return c > 0 ? c : -1;
+			return -1;
+		}
+		return 0;
 	}
-	for (i = 1; i < hdr->nfield; i++)
-		if (strcmp(hdr->field[i], "score") != 0 &&
-		    strcmp(hdr->field[i], "anomaly") != 0)
-			return (long)i;
-	diag_at(file, hdr->line, "no value column after the time (score and"
-	    " anomaly do not count)");
+	for (i = 0; i < hdr->nfield; i++) {
+		col->value = (long)i;
+		if (col->value != col->time && col->value != col->score &&
+		    col->value != col->anomaly)
+			return 0;
+	}
+	diag_at(file, hdr->line, "no value column: the header has only the"
+	    " time, score and anomaly");
 	return -1;
 }
 
@@ -315,6 +390,40 @@ cell(const char *file, long line, const char *what, const char *s,
 	return c;
 }
 
+/*
+ * Name what the message is about, from the header HDR: the item, for the
+ * subject and the text (-n, else the value column's name), and the value
+ * column's heading in the table (its name, or "value" when it has none and
+ * -n gives the item).  Returns 0, or -1 with the message printed.
+ */
+static int
+name_table(const char *file, const struct options *o,
+    const struct csv_record *hdr, const struct columns *col,
+    struct table *t)
+{
+	const char *name = hdr->field[col->value];
+	size_t len = hdr->len[col->value];
+
+	if (len == 0) {
+		if (o->item == NULL) {
+			diag_at(file, hdr->line, "the value column has no"
+			    " name: give the item's name with -n");
+			return -1;
+		}
+		name = "value";
+		len = strlen(name);
+	}
+	if ((t->heading = cell(file, hdr->line, "the value column's name",
+	    name, len)) == NULL)
+		return -1;
+	if ((t->item = strdup(o->item != NULL ? o->item : name)) == NULL) {
+		diag_sys("out of memory");
+		return -1;
+	}
+	t->scored = col->score >= 0;
+	return 0;
+}
+
 /* Append a row to T.  Returns 0, or -1 with the message printed. */
 static int
 add_row(struct table *t, const struct row *r)
@@ -341,96 +450,114 @@ add_row(struct table *t, const struct row *r)
 }
 
 /*
- * Read the header and the anomalous rows of FD into T.  A row counts when
- * its anomaly field is 1, or always when there is no anomaly column; 0 and
- * empty (a row iforest-score could not score) do not.  Returns 0, or -1
+ * Does the row REC count?  It does when its anomaly field is 1, or always
+ * when there is no anomaly column; 0 and empty (a row iforest-score could
+ * not score) do not.  Returns 1 or 0, or -1 with the message printed.
+ */
+static int
+is_anomalous(const char *file, const struct csv_record *rec,
+    const struct columns *col)
+{
+	const char *a;
+	size_t len;
+
+	if (col->anomaly < 0)
+		return 1;
+	a = rec->field[col->anomaly];
+	len = rec->len[col->anomaly];
+	if (strcmp(a, "1") == 0)
+		return 1;
+	if (strcmp(a, "0") == 0 || len == 0)
+		return 0;
+	diag_at(file, rec->line, "anomaly is \"%.*s%s\", expected 0 or 1",
+	    err_shown(a, len), a, cut(len));
+	return -1;
+}
+
+/*
+ * Add the anomalous row REC to T.  Returns 0, or -1 with the message
+ * printed.
+ */
+static int
+take_row(const char *file, const struct csv_record *rec,
+    const struct columns *col, struct table *t)
+{
+	const char *s = rec->field[col->time], *name = col->time_name, *why;
+	size_t len = rec->len[col->time];
+	struct row row = { 0, NULL, NULL };
+
+	/*
+	 * The column's name tells a reader whose time is not in the first
+	 * column that --time must name it.
+	 */
+	if ((why = time_parse(s, len, &row.time)) != NULL) {
+		diag_at(file, rec->line, "bad time \"%.*s%s\" in column"
+		    " \"%.*s%s\": %s", err_shown(s, len), s, cut(len),
+		    err_shown(name, strlen(name)), name, cut(strlen(name)),
+		    why);
+		return -1;
+	}
+	if ((row.value = cell(file, rec->line, "value",
+	    rec->field[col->value], rec->len[col->value])) == NULL)
+		return -1;
+	if (col->score >= 0 && (row.score = cell(file, rec->line, "score",
+	    rec->field[col->score], rec->len[col->score])) == NULL) {
+		free(row.value);
+		return -1;
+	}
+	if (add_row(t, &row) == -1) {
+		free(row.value);
+		free(row.score);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Read the header and the anomalous rows of FD into T.  Returns 0, or -1
  * with the message printed.
  */
 static int
 read_table(int fd, const struct options *o, struct table *t)
 {
-	const char *file = diag_name(o->input), *why, *a;
+	const char *file = diag_name(o->input);
 	struct csv_reader *r;
 	struct csv_record rec;
-	struct row row;
+	struct columns col = { 0, NULL, -1, -1, -1 };
 	struct err e;
-	long vcol, scol, acol;
-	int rc = -1;
+	int got, counts, rc = -1;
 
 	if ((r = csv_open(fd, 0)) == NULL) {
 		diag_sys("out of memory");
 		return -1;
 	}
-	if ((rc = csv_read(r, &rec, &e)) != 1) {
-		if (rc == 0)
+
+	if ((got = csv_read(r, &rec, &e)) != 1) {
+		if (got == 0)
 			diag_at(file, 0, "empty input: expected a header"
 			    " line naming the columns");
 		else
 			diag_err(file, &e);
-		rc = -1;
 		goto out;
 	}
-	rc = -1;
-	if ((vcol = value_column(file, o, &rec)) == -1)
+	if (find_columns(file, o, &rec, &col) == -1 ||
+	    name_table(file, o, &rec, &col, t) == -1)
 		goto out;
-	scol = csv_find(&rec, "score");
-	acol = csv_find(&rec, "anomaly");
-	if (o->item == NULL) {
-		if (rec.len[vcol] == 0) {
-			diag_at(file, rec.line, "the value column has no name:"
-			    " give the item's name with -n");
-			goto out;
-		}
-		if (mail_check_text("the value column's name",
-		    rec.field[vcol], rec.len[vcol], &e) == -1) {
-			diag_at(file, rec.line, "%s", e.msg);
-			goto out;
-		}
-	}
-	if ((t->item = strdup(o->item != NULL ? o->item :
-	    rec.field[vcol])) == NULL) {
-		diag_sys("out of memory");
-		goto out;
-	}
 
-	while ((rc = csv_read(r, &rec, &e)) == 1) {
+	while ((got = csv_read(r, &rec, &e)) == 1) {
 		t->read++;
-		if (acol >= 0) {
-			a = rec.field[acol];
-			if (strcmp(a, "0") == 0 || *a == '\0')
-				continue;
-			if (strcmp(a, "1") != 0) {
-				diag_at(file, rec.line, "anomaly is \"%.*s%s\","
-				    " expected 0 or 1", (int)(rec.len[acol] >
-				    SHOWN ? SHOWN : rec.len[acol]), a,
-				    rec.len[acol] > SHOWN ? "..." : "");
-				rc = -1;
-				goto out;
-			}
-		}
-		if ((why = time_parse(rec.field[0], rec.len[0],
-		    &row.time)) != NULL) {
-			diag_at(file, rec.line, "bad time \"%.*s%s\": %s",
-			    (int)(rec.len[0] > SHOWN ? SHOWN : rec.len[0]),
-			    rec.field[0], rec.len[0] > SHOWN ? "..." : "", why);
-			rc = -1;
+		if ((counts = is_anomalous(file, &rec, &col)) == -1)
 			goto out;
-		}
-		row.score = NULL;
-		if ((row.value = cell(file, rec.line, "value",
-		    rec.field[vcol], rec.len[vcol])) == NULL ||
-		    (scol >= 0 && (row.score = cell(file, rec.line, "score",
-		    rec.field[scol], rec.len[scol])) == NULL) ||
-		    add_row(t, &row) == -1) {
-			free(row.value);
-			free(row.score);
-			rc = -1;
+		if (counts == 1 && take_row(file, &rec, &col, t) == -1)
 			goto out;
-		}
 	}
-	if (rc == -1)
+	if (got == -1) {
 		diag_err(file, &e);
+		goto out;
+	}
+	rc = 0;
 out:
+	free(col.time_name);
 	csv_close(r);
 	return rc;
 }
@@ -468,6 +595,7 @@ wrap(struct mail_buf *b, const char *s, size_t len, size_t w)
 	size_t i = 0, start, n, chars, col = 0;
 
 	while (i < len) {
+		/* The next word: S[start] to S[i], CHARS characters. */
 		for (start = i, chars = 0; i < len && s[i] != ' ';
 		    i += n, chars++)
 			if ((n = mail_utf8(s + i, len - i)) == 0)
@@ -487,66 +615,121 @@ wrap(struct mail_buf *b, const char *s, size_t len, size_t w)
 }
 
 /*
- * The text of the message: a sentence saying how many points, where and
- * when, then the table of them, in the order of the input.
+ * The first sentence of the text: how many points were found, in which
+ * item, and when, from the earliest time to the latest (the rows need not
+ * be in time order).
  */
 static void
-compose_text(const struct table *t, struct mail_buf *b)
+put_summary(struct mail_buf *b, const struct table *t)
 {
 	struct mail_buf s = { NULL, 0, 0, 0 };
-	char t1[TIME_BUFSZ], t2[TIME_BUFSZ], num[32];
-	size_t i, tw = 4, vw = 5, w;
-	int scored = t->n > 0 && t->row[0].score != NULL;
+	char when[TIME_BUFSZ], num[32];
 
-	time_format(t1, t->first);
-	time_format(t2, t->last);
-	if (t->n == 1) {
-		mail_buf_str(&s, "1 anomalous point was found in ");
-	} else {
-		snprintf(num, sizeof num, "%zu", t->n);
-		mail_buf_str(&s, num);
-		mail_buf_str(&s, " anomalous points were found in ");
-	}
+	snprintf(num, sizeof num, "%zu", t->n);
+	mail_buf_str(&s, num);
+	mail_buf_str(&s, t->n == 1 ? " anomalous point was found in " :
+	    " anomalous points were found in ");
 	mail_buf_str(&s, t->item);
-	mail_buf_str(&s, t->first == t->last ? " at " : " between ");
-	mail_buf_str(&s, t1);
-	if (t->first != t->last) {
+	time_format(when, t->first);
+	if (t->first == t->last) {
+		mail_buf_str(&s, " at ");
+		mail_buf_str(&s, when);
+	} else {
+		mail_buf_str(&s, " between ");
+		mail_buf_str(&s, when);
 		mail_buf_str(&s, " and ");
-		mail_buf_str(&s, t2);
+		time_format(when, t->last);
+		mail_buf_str(&s, when);
 	}
 	mail_buf_str(&s, " (UTC).");
-	if (!s.nomem)
+
+	if (s.nomem)
+		b->nomem = 1;
+	else
 		wrap(b, s.data, s.len, WRAP);
+	mail_buf_add(b, "\n", 1);
 	mail_buf_free(&s);
-	mail_buf_str(b, "\n\n");
+}
+
+/*
+ * One line of the table: TIME padded to width TW, VALUE padded to VW and
+ * SCORE, when it is not NULL.
+ */
+static void
+put_line(struct mail_buf *b, const char *time, size_t tw, const char *value,
+    size_t vw, const char *score)
+{
+	put_padded(b, time, tw + GAP);
+	put_padded(b, value, vw + GAP);
+	if (score != NULL)
+		mail_buf_str(b, score);
+	/* No white space at a line's end: it would force quoted-printable. */
+	while (b->len > 0 && b->data[b->len - 1] == ' ')
+		b->len--;
+	mail_buf_add(b, "\n", 1);
+}
+
+/*
+ * The table of the points, in the order of the input: the time, the value
+ * and the score, if any, under their headings, in aligned columns.
+ */
+static void
+put_table(struct mail_buf *b, const struct table *t)
+{
+	char when[TIME_BUFSZ];
+	size_t i, w, tw = width("time"), vw = width(t->heading);
 
 	for (i = 0; i < t->n; i++) {
-		if ((w = time_format(t1, t->row[i].time)) > tw)
+		if ((w = time_format(when, t->row[i].time)) > tw)
 			tw = w;
 		if ((w = width(t->row[i].value)) > vw)
 			vw = w;
 	}
-	put_padded(b, "time", tw + 2);
-	if (scored) {
-		put_padded(b, "value", vw + 2);
-		mail_buf_str(b, "score\n");
-	} else {
-		mail_buf_str(b, "value\n");
-	}
+	put_line(b, "time", tw, t->heading, vw, t->scored ? "score" : NULL);
 	for (i = 0; i < t->n; i++) {
-		time_format(t1, t->row[i].time);
-		put_padded(b, t1, tw + 2);
-		if (scored) {
-			put_padded(b, t->row[i].value, vw + 2);
-			mail_buf_str(b, t->row[i].score);
-		} else {
-			mail_buf_str(b, t->row[i].value);
-		}
-		/* No white space at a line's end: it would force QP. */
-		while (b->len > 0 && b->data[b->len - 1] == ' ')
-			b->len--;
-		mail_buf_add(b, "\n", 1);
+		time_format(when, t->row[i].time);
+		put_line(b, when, tw, t->row[i].value, vw, t->row[i].score);
 	}
+}
+
+/* The subject: -s, or how many anomalies were found in the item. */
+static void
+put_subject(struct mail_buf *b, const struct options *o,
+    const struct table *t)
+{
+	char num[32];
+
+	if (o->subject != NULL) {
+		mail_buf_str(b, o->subject);
+		return;
+	}
+	if (t->n == 1) {
+		mail_buf_str(b, "Anomaly detected in ");
+	} else {
+		snprintf(num, sizeof num, "%zu", t->n);
+		mail_buf_str(b, num);
+		mail_buf_str(b, " anomalies detected in ");
+	}
+	mail_buf_str(b, t->item);
+}
+
+/*
+ * The Message-ID's hash: what the message says and to whom.  The same run
+ * with the same -d gives the same ID, another message another one.
+ */
+static uint64_t
+message_hash(const struct options *o, const struct mail_buf *subject,
+    const struct mail_buf *text)
+{
+	uint64_t h = MAIL_HASH_INIT;
+	size_t i;
+
+	/* Each string with its NUL, so that "ab","c" differs from "a","bc". */
+	h = mail_hash(h, o->from[0].spec, strlen(o->from[0].spec) + 1);
+	for (i = 0; i < o->nto; i++)
+		h = mail_hash(h, o->to[i].spec, strlen(o->to[i].spec) + 1);
+	h = mail_hash(h, subject->data, subject->len + 1);
+	return mail_hash(h, text->data, text->len);
 }
 
 /*
@@ -558,45 +741,25 @@ compose(const struct options *o, const struct table *t, struct mail_msg *m)
 {
 	struct mail_buf text = { NULL, 0, 0, 0 }, subj = { NULL, 0, 0, 0 };
 	struct mail_buf id = { NULL, 0, 0, 0 };
-	char date[MAIL_DATE_BUFSZ], num[32];
-	uint64_t h = MAIL_HASH_INIT;
+	char date[MAIL_DATE_BUFSZ];
 	struct err e;
-	size_t i;
 	int rc = -1;
 
-	compose_text(t, &text);
-	if (o->subject != NULL) {
-		mail_buf_str(&subj, o->subject);
-	} else if (t->n == 1) {
-		mail_buf_str(&subj, "Anomaly detected in ");
-		mail_buf_str(&subj, t->item);
-	} else {
-		snprintf(num, sizeof num, "%zu", t->n);
-		mail_buf_str(&subj, num);
-		mail_buf_str(&subj, " anomalies detected in ");
-		mail_buf_str(&subj, t->item);
-	}
-
-	/*
-	 * The Message-ID is the date and a hash of what the message says
-	 * and to whom: the same run with the same -d gives the same ID,
-	 * another message another one.
-	 */
-	h = mail_hash(h, o->from[0].spec, strlen(o->from[0].spec) + 1);
-	for (i = 0; i < o->nto; i++)
-		h = mail_hash(h, o->to[i].spec, strlen(o->to[i].spec) + 1);
-	if (!subj.nomem && !text.nomem) {
-		h = mail_hash(h, subj.data, subj.len + 1);
-		h = mail_hash(h, text.data, text.len);
+	put_summary(&text, t);
+	mail_buf_str(&text, "\n");
+	put_table(&text, t);
+	put_subject(&subj, o, t);
+	if (text.nomem || subj.nomem) {
+		diag_sys("out of memory");
+		goto out;
 	}
 	mail_date(date, o->date);
-	mail_message_id(&id, o->date, h, mail_addr_domain(&o->from[0]));
-	if (text.nomem || subj.nomem || id.nomem) {
+	if (mail_message_id(&id, o->date, message_hash(o, &subj, &text),
+	    mail_addr_domain(&o->from[0])) == -1) {
 		diag_sys("out of memory");
 		goto out;
 	}
 
-	mail_init(m, "\n");
 	if (mail_add_addrs(m, "From", o->from, 1, &e) == -1 ||
 	    mail_add_addrs(m, "To", o->to, o->nto, &e) == -1 ||
 	    mail_add_text(m, "Subject", subj.data, &e) == -1 ||
@@ -614,6 +777,46 @@ out:
 	return rc;
 }
 
+/*
+ * Read the input, and write the message when there is anything to report.
+ * Returns the exit status.
+ */
+static int
+run(struct options *o, struct table *t, struct mail_msg *m)
+{
+	const char *file = diag_name(o->input);
+	int fd, rc;
+
+	if (choose_date(o) == -1)
+		return EXIT_TROUBLE;
+	if ((fd = diag_open_input(o->input)) == -1)
+		return EXIT_TROUBLE;
+	rc = read_table(fd, o, t);
+	diag_close_input(fd);
+	if (rc == -1)
+		return EXIT_TROUBLE;
+
+	if (t->n == 0) {
+		if (o->verbose)
+			diag_warn("%s: %llu row%s read, none anomalous: no"
+			    " message", file, (unsigned long long)t->read,
+			    plural(t->read));
+		return EXIT_NONE;
+	}
+
+	if (compose(o, t, m) == -1)
+		return EXIT_TROUBLE;
+	fwrite(m->buf.data, 1, m->buf.len, stdout);
+	if (diag_close_stdout() != 0)
+		return EXIT_TROUBLE;
+	if (o->verbose)
+		diag_warn("%s: %llu row%s read, %zu anomalous; a message of %zu"
+		    " byte%s to %zu recipient%s", file,
+		    (unsigned long long)t->read, plural(t->read), t->n,
+		    m->buf.len, plural(m->buf.len), o->nto, plural(o->nto));
+	return EXIT_SENT;
+}
+
 static void
 free_table(struct table *t)
 {
@@ -625,6 +828,7 @@ free_table(struct table *t)
 	}
 	free(t->row);
 	free(t->item);
+	free(t->heading);
 }
 
 int
@@ -633,7 +837,7 @@ main(int argc, char *argv[])
 	struct options o;
 	struct table t;
 	struct mail_msg m;
-	int fd, status = EXIT_TROUBLE, rc;
+	int status;
 
 	diag_init(argv[0]);
 	/* getopt's own messages name argv[0]; make it the short name. */
@@ -641,40 +845,10 @@ main(int argc, char *argv[])
 	memset(&o, 0, sizeof o);
 	memset(&t, 0, sizeof t);
 	mail_init(&m, "\n");
-	if ((rc = parse_options(argc, argv, &o)) != -1) {
-		status = rc;
-		goto out;
-	}
-	if (choose_date(&o) == -1)
-		goto out;
-	if ((fd = diag_open_input(o.input)) == -1)
-		goto out;
 
-	rc = read_table(fd, &o, &t);
-	diag_close_input(fd);
-	if (rc == -1)
-		goto out;
-	if (t.n == 0) {
-		if (o.verbose)
-			diag_warn("%s: %llu rows read, none anomalous: no"
-			    " message", diag_name(o.input),
-			    (unsigned long long)t.read);
-		status = EXIT_NONE;
-		goto out;
-	}
-	if (compose(&o, &t, &m) == -1)
-		goto out;
+	if ((status = parse_options(argc, argv, &o)) == -1)
+		status = run(&o, &t, &m);
 
-	fwrite(m.buf.data, 1, m.buf.len, stdout);
-	if (diag_close_stdout() != 0)
-		goto out;
-	if (o.verbose)
-		diag_warn("%s: %llu rows read, %zu anomalous; a message of %zu"
-		    " bytes to %zu recipient%s", diag_name(o.input),
-		    (unsigned long long)t.read, t.n, m.buf.len, o.nto,
-		    o.nto == 1 ? "" : "s");
-	status = EXIT_SENT;
-out:
 	mail_free(&m);
 	free_table(&t);
 	mail_addr_free(o.from, o.nfrom);
