@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -35,14 +36,71 @@ diag_name(const char *path)
 	return path;
 }
 
+/*
+ * Write the formatted text to standard error with every control byte shown
+ * as '?': a message quotes input (a field, a file name, a key), and input
+ * must not be able to move the cursor, retitle the terminal or forge a
+ * line of its own.  Bytes of 0x80 and above pass, so UTF-8 text reads as
+ * written.
+ */
+static void
+vsay(const char *fmt, va_list ap)
+{
+	char small[512], *buf = small;
+	va_list copy;
+	int n;
+
+	va_copy(copy, ap);
+	n = vsnprintf(small, sizeof small, fmt, copy);
+	va_end(copy);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof small &&
+	    (buf = malloc((size_t)n + 1)) != NULL)
+		vsnprintf(buf, (size_t)n + 1, fmt, ap);
+	if (buf == NULL)
+		buf = small;
+	for (char *p = buf; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	fputs(buf, stderr);
+	if (buf != small)
+		free(buf);
+}
+
+static void
+say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsay(fmt, ap);
+	va_end(ap);
+}
+
+/* "PROGRAM: FILE:LINE:COL: " with what is known of the place. */
+static void
+place(const char *file, long line, long col)
+{
+	say("%s: ", progname);
+	if (file == NULL && line == 0)
+		return;
+	say("%s:", diag_name(file));
+	if (line > 0)
+		say("%ld:", line);
+	if (line > 0 && col > 0)
+		say("%ld:", col);
+	fputc(' ', stderr);
+}
+
 void
 diag_warn(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", progname);
+	place(NULL, 0, 0);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsay(fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 }
@@ -53,11 +111,12 @@ diag_sys(const char *fmt, ...)
 	int saved = errno;
 	va_list ap;
 
-	fprintf(stderr, "%s: ", progname);
+	place(NULL, 0, 0);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsay(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, ": %s\n", strerror(saved));
+	say(": %s", strerror(saved));
+	fputc('\n', stderr);
 }
 
 void
@@ -65,12 +124,9 @@ diag_at(const char *file, long line, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: %s:", progname, diag_name(file));
-	if (line > 0)
-		fprintf(stderr, "%ld:", line);
-	fputc(' ', stderr);
+	place(file == NULL ? "-" : file, line, 0);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsay(fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 }
@@ -78,16 +134,9 @@ diag_at(const char *file, long line, const char *fmt, ...)
 void
 diag_err(const char *file, const struct err *e)
 {
-	if (file == NULL && e->line == 0) {
-		diag_warn("%s", e->msg);
-		return;
-	}
-	fprintf(stderr, "%s: %s:", progname, diag_name(file));
-	if (e->line > 0)
-		fprintf(stderr, "%ld:", e->line);
-	if (e->line > 0 && e->col > 0)
-		fprintf(stderr, "%ld:", e->col);
-	fprintf(stderr, " %s\n", e->msg);
+	place(file, e->line, e->col);
+	say("%s", e->msg);
+	fputc('\n', stderr);
 }
 
 void
@@ -150,11 +199,13 @@ diag_close_stdout(void)
 {
 	/*
 	 * A write error may have been seen by an earlier buffered write or
-	 * only now by the final flush; fclose reports both.
+	 * only now by the final flush.  A standard output that was closed
+	 * before the program started is no error when nothing was written
+	 * to it (iforest-train -o FILE >&- wrote its model all the same).
 	 */
-	int failed = ferror(stdout);
+	int failed = fflush(stdout) != 0 || ferror(stdout);
 
-	if (fclose(stdout) != 0 || failed) {
+	if (failed || (fclose(stdout) != 0 && errno != EBADF)) {
 		if (errno == 0)
 			errno = EIO;
 		diag_sys("write error");
