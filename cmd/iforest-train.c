@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,9 +44,11 @@ struct features {
 	char	**name;
 };
 
+/* What -v reports about the input. */
 struct counts {
 	uint64_t read;		/* data rows read */
 	uint64_t skipped;	/* rows with a missing value */
+	double	*lo, *hi;	/* each feature's range in the rows used */
 };
 
 static const char usage_text[] =
@@ -334,6 +337,20 @@ choose_features(const char *file, const struct csv_record *hdr,
 	return 0;
 }
 
+/* Take the row X of NF values into the ranges of the rows used. */
+static void
+widen(struct counts *n, const double *x, size_t nf)
+{
+	size_t i;
+
+	for (i = 0; i < nf; i++) {
+		if (n->read - n->skipped == 1 || x[i] < n->lo[i])
+			n->lo[i] = x[i];
+		if (n->read - n->skipped == 1 || x[i] > n->hi[i])
+			n->hi[i] = x[i];
+	}
+}
+
 /*
  * Read the header and every row from FD into a new forest.  Returns the
  * forest, or NULL with the message printed.
@@ -366,7 +383,9 @@ train(int fd, const struct options *o, struct counts *n)
 	}
 	if (choose_features(file, &rec, o, &fs) == -1)
 		goto out;
-	if ((x = calloc(fs.n, sizeof *x)) == NULL) {
+	if ((x = calloc(fs.n, sizeof *x)) == NULL ||
+	    (n->lo = calloc(fs.n, sizeof *n->lo)) == NULL ||
+	    (n->hi = calloc(fs.n, sizeof *n->hi)) == NULL) {
 		diag_sys("out of memory");
 		goto out;
 	}
@@ -386,6 +405,7 @@ train(int fd, const struct options *o, struct counts *n)
 			n->skipped++;
 			continue;
 		}
+		widen(n, x, fs.n);
 		if (iforest_train_add(t, x, &e) == -1) {
 			diag_err(NULL, &e);
 			goto abort;
@@ -456,6 +476,82 @@ plural(uint64_t n)
 	return n == 1 ? "" : "s";
 }
 
+/*
+ * Write NAME to standard error in double quotes, with a quote, a backslash
+ * and the control bytes escaped, so that a list of names reads one way
+ * whatever they hold.
+ */
+static void
+put_quoted(const char *name)
+{
+	unsigned char c;
+
+	fputc('"', stderr);
+	for (; *name != '\0'; name++) {
+		c = (unsigned char)*name;
+		if (c == '"' || c == '\\')
+			fprintf(stderr, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", stderr);
+		else if (c == '\r')
+			fputs("\\r", stderr);
+		else if (c == '\t')
+			fputs("\\t", stderr);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(stderr, "\\x%02x", (unsigned)c);
+		else
+			fputc(c, stderr);
+	}
+	fputc('"', stderr);
+}
+
+/*
+ * A feature that never varies in the training rows is never split on,
+ * so its values cannot change a score: a sign of a wrong column or of a
+ * quiet sensor, worth pointing out.
+ */
+static void
+report_constant(const struct iforest *f, const struct counts *n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < f->nfeature; i++) {
+		if (n->lo[i] != n->hi[i])
+			continue;
+		k++;
+		fprintf(stderr, "%s: feature ", diag_prog());
+		put_quoted(f->feature[i]);
+		fputs(" is constant in the training rows: it cannot split"
+		    " and its values do not affect the score\n", stderr);
+	}
+	if (k == f->nfeature)
+		diag_warn("every feature is constant: every row will score"
+		    " exactly 0.5");
+}
+
+/*
+ * Rows of equal score fall on the same side of the threshold, so with
+ * many ties the share of rows above it can be far from the contamination
+ * asked for (none at all when every row is equal).  Say so when it is.
+ */
+static void
+report_above(const struct iforest *f)
+{
+	double want, got = (double)f->nabove;
+	char c[NUM_BUFSZ];
+
+	if (f->nthreshold == 0)
+		return;
+	want = f->params.contamination * (double)f->nthreshold;
+	if (fabs(got - want) <= 1 || (got * 2 >= want && got <= want * 2))
+		return;
+	num_format(c, f->params.contamination);
+	diag_warn("%zu of the %zu rows that placed the threshold score above"
+	    " it, where contamination %s asks for about %.0f: rows of equal"
+	    " score fall on the same side of it", f->nabove, f->nthreshold,
+	    c, want);
+}
+
 static void
 report(const struct options *o, const struct iforest *f,
     const struct counts *n, double took)
@@ -466,11 +562,15 @@ report(const struct options *o, const struct iforest *f,
 	diag_warn("%s: %llu row%s read, %llu skipped (missing value)",
 	    diag_name(o->input), (unsigned long long)n->read,
 	    plural(n->read), (unsigned long long)n->skipped);
-	fprintf(stderr, "%s: %zu feature%s:", diag_prog(), f->nfeature,
+	fprintf(stderr, "%s: %zu feature%s: ", diag_prog(), f->nfeature,
 	    plural(f->nfeature));
-	for (i = 0; i < f->nfeature; i++)
-		fprintf(stderr, " %s", f->feature[i]);
+	for (i = 0; i < f->nfeature; i++) {
+		if (i > 0)
+			fputs(", ", stderr);
+		put_quoted(f->feature[i]);
+	}
 	fputc('\n', stderr);
+	report_constant(f, n);
 	diag_warn("%zu tree%s of %zu row%s, seed %llu", f->ntree,
 	    plural(f->ntree), f->psi, plural(f->psi),
 	    (unsigned long long)f->params.seed);
@@ -480,6 +580,7 @@ report(const struct options *o, const struct iforest *f,
 	else
 		num_format(c, f->params.contamination);
 	diag_warn("threshold %s (contamination %s)", thr, c);
+	report_above(f);
 	diag_warn("model written to %s in %.3f s", strcmp(o->output, "-")
 	    == 0 ? "standard output" : o->output, took);
 }
@@ -500,10 +601,10 @@ same_file(int fd, const char *path)
 static int
 run(const struct options *o)
 {
-	struct counts n = { 0, 0 };
+	struct counts n = { 0, 0, NULL, NULL };
 	struct iforest *f;
 	double start = seconds();
-	int fd;
+	int fd, status = EXIT_FAIL;
 
 	if ((fd = diag_open_input(o->input)) == -1)
 		return EXIT_FAIL;
@@ -515,16 +616,15 @@ run(const struct options *o)
 	}
 	f = train(fd, o, &n);
 	diag_close_input(fd);
-	if (f == NULL)
-		return EXIT_FAIL;
-	if (save(o, f) == -1 || diag_close_stdout() != EXIT_OK) {
-		iforest_free(f);
-		return EXIT_FAIL;
+	if (f != NULL && save(o, f) == 0 && diag_close_stdout() == EXIT_OK) {
+		if (o->verbose)
+			report(o, f, &n, seconds() - start);
+		status = EXIT_OK;
 	}
-	if (o->verbose)
-		report(o, f, &n, seconds() - start);
 	iforest_free(f);
-	return EXIT_OK;
+	free(n.lo);
+	free(n.hi);
+	return status;
 }
 
 int

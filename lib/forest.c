@@ -636,6 +636,11 @@ place_threshold(struct iforest *f, struct reservoir *thr, struct err *e)
 		v = lo + v;
 	}
 	f->threshold = v;
+
+	/* Ties may put far fewer rows above it than asked: say how many. */
+	f->nthreshold = n;
+	for (i = n; i > 0 && s[i - 1] > v; i--)
+		f->nabove++;
 	free(s);
 	return 0;
 }

@@ -79,6 +79,9 @@ struct iforest {
 	double	 threshold;
 	struct iforest_params params; /* as asked, for the record */
 	uint64_t nrow;		/* rows trained on */
+	size_t	 nthreshold;	/* rows that placed the threshold; 0 for
+				   "auto" and in a model read from a file */
+	size_t	 nabove;	/* how many of them score above it */
 	struct iforest_index *index; /* private: faster scoring, or NULL */
 };
 
