@@ -249,6 +249,18 @@ skipblank(struct csv_reader *r, struct err *e)
 }
 
 /*
+ * A CR that does not end a line: RFC 4180 allows it only inside quotes.
+ * Taking it as data would read a file with CR-only line ends (old Mac
+ * style) as one long header line and report no rows at all.
+ */
+static int
+lone_cr(struct err *e, long line, size_t col)
+{
+	return err_set(e, line, (long)col, "carriage return inside an "
+	    "unquoted field (CR-only line ends? use LF or CRLF)");
+}
+
+/*
  * The general parser, for a record holding a quote: fields may be quoted
  * and span lines.  On success the fields are in out, *RAWLEN is the
  * record's length without its line end and *NEXT is where the following
@@ -366,6 +378,14 @@ parse_quoted(struct csv_reader *r, size_t *rawlen, size_t *next,
 					return err_set(e, line,
 					    (long)(i - lstart + 1),
 					    "NUL byte in the input");
+				if (c == '\r') {
+					if ((rc = avail(r, i + 1, e)) == -1)
+						return -1;
+					REFRESH();
+					if (rc == 1 && b[i + 1] != '\n')
+						return lone_cr(e, line,
+						    i - lstart + 1);
+				}
 				out[o++] = (char)c;
 				i++;
 			}
@@ -437,6 +457,8 @@ parse(struct csv_reader *r, struct csv_record *rec, struct err *e)
 		if ((q = memchr(base, '\0', rawlen)) != NULL)
 			return err_set(e, r->line, (long)(q - base + 1),
 			    "NUL byte in the input");
+		if ((q = memchr(base, '\r', rawlen)) != NULL)
+			return lone_cr(e, r->line, (size_t)(q - base + 1));
 		if (outroom(r, rawlen + 1, e) == -1)
 			return -1;
 		memcpy(r->out, base, rawlen);

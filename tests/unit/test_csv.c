@@ -225,9 +225,21 @@ test_shapes(void)
 	CASE("time,a,b\n", "1: time|a|b {time,a,b}\n");
 	CASE("time,a,b", "1: time|a|b {time,a,b}\n");
 
-	/* Spaces belong to the field; a lone CR inside a field is data. */
+	/* Spaces belong to the field. */
 	CASE(" a , b \n", "1:  a | b  { a , b }\n");
-	CASE("a\rb,c\n", "1: a\\rb|c {a\\rb,c}\n");
+
+	/*
+	 * A CR that ends no line is refused outside quotes, in both the
+	 * plain and the quoted parser: CR-only line ends would otherwise
+	 * make a whole file one header line.  Inside quotes it is data.
+	 */
+	CASE("a\rb,c\n", "1:2! carriage return inside an unquoted field "
+	    "(CR-only line ends? use LF or CRLF)\nsticky\n");
+	CASE("time,v\r1,2\r", "1:7! carriage return inside an unquoted "
+	    "field (CR-only line ends? use LF or CRLF)\nsticky\n");
+	CASE("\"q\",a\rb\n", "1:6! carriage return inside an unquoted "
+	    "field (CR-only line ends? use LF or CRLF)\nsticky\n");
+	CASE("\"a\rb\",c\r\n", "1: a\\rb|c {\"a\\rb\",c}\n");
 }
 
 static void
