@@ -316,7 +316,7 @@ mail_qp(struct mail_buf *b, const char *s, size_t len, const char *eol)
 	size_t i, n, brk, col = 0;
 	unsigned char c;
 	char t[3];
-	int last;
+	int last, plain;
 
 	for (i = 0; i < len; i++) {
 		if ((brk = line_break(s, i, len)) > 0) {
@@ -327,8 +327,24 @@ mail_qp(struct mail_buf *b, const char *s, size_t len, const char *eol)
 		}
 		c = (unsigned char)s[i];
 		last = i + 1 == len || line_break(s, i + 1, len) > 0;
-		if ((c >= 33 && c <= 126 && c != '=') ||
-		    (is_wsp(c) && !last)) {
+		plain = (c >= 33 && c <= 126 && c != '=') ||
+		    (is_wsp(c) && !last);
+		n = plain ? 1 : 3;
+		/* A soft break needs a column of its own for the "=". */
+		if (col + n > (last ? 76u : 75u)) {
+			mail_buf_add(b, "=", 1);
+			mail_buf_str(b, eol);
+			col = 0;
+		}
+		/*
+		 * A line that is a lone dot ends the message for sendmail
+		 * without -i, and over SMTP a leading dot that a client
+		 * fails to double is lost: a dot that starts a line, after
+		 * a hard or a soft break, is encoded.
+		 */
+		if (c == '.' && col == 0)
+			plain = 0;
+		if (plain) {
 			t[0] = (char)c;
 			n = 1;
 		} else {
@@ -336,12 +352,6 @@ mail_qp(struct mail_buf *b, const char *s, size_t len, const char *eol)
 			t[1] = hexdigit[c >> 4];
 			t[2] = hexdigit[c & 15];
 			n = 3;
-		}
-		/* A soft break needs a column of its own for the "=". */
-		if (col + n > (last ? 76u : 75u)) {
-			mail_buf_add(b, "=", 1);
-			mail_buf_str(b, eol);
-			col = 0;
 		}
 		mail_buf_add(b, t, n);
 		col += n;
@@ -365,6 +375,9 @@ mail_is_7bit(const char *s, size_t len)
 		}
 		c = (unsigned char)s[i];
 		if ((c < 0x20 && c != '\t') || c > 0x7e)
+			return 0;
+		/* A leading dot is for quoted-printable to encode. */
+		if (c == '.' && col == 0)
 			return 0;
 		if (++col > MAIL_LINE_SOFT)
 			return 0;

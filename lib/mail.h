@@ -155,7 +155,8 @@ int	mail_message_id(struct mail_buf *b, int64_t us, uint64_t hash,
  * Line breaks in S, LF or CRLF, become EOL; a lone CR is encoded.
  * Encoded lines are at most 76 characters, broken with soft line breaks
  * ("=" EOL) that never split an "=XX"; white space at the end of a line
- * is encoded.
+ * is encoded, and so is a dot at the start of one ("=2E"), so that no
+ * line can read as the end of the message to sendmail or SMTP.
  */
 int	mail_qp(struct mail_buf *b, const char *s, size_t len,
 	    const char *eol);
@@ -163,7 +164,7 @@ int	mail_qp(struct mail_buf *b, const char *s, size_t len,
 /*
  * Can the LEN bytes at S go out as 7bit: printable ASCII and TAB only,
  * LF or CRLF line breaks, lines of at most 78 characters, no white space
- * at the end of a line?  Returns 1 or 0.
+ * at the end of a line and no dot at the start of one?  Returns 1 or 0.
  */
 int	mail_is_7bit(const char *s, size_t len);
 

@@ -446,7 +446,10 @@ qp_decode(struct mail_buf *out, const char *s)
 	return 0;
 }
 
-/* Every line of S (CRLF ends) at most 76 characters, none ends in WSP. */
+/*
+ * Every line of S (CRLF ends) at most 76 characters, none ends in WSP,
+ * none starts with a dot.
+ */
 static void
 check_qp_lines(const char *s)
 {
@@ -458,9 +461,11 @@ check_qp_lines(const char *s)
 		CHECK(n <= 76);
 		if (n > 0)
 			CHECK(s[n - 1] != ' ' && s[n - 1] != '\t');
+		CHECK(s[0] != '.');
 		s = nl + 2;
 	}
 	CHECK(strlen(s) <= 76);
+	CHECK(s[0] != '.');
 }
 
 static void
@@ -523,7 +528,42 @@ test_qp(void)
 	CHECK(qp_decode(&d, b.data) == 0);
 	CHECK(d.len == in.len && memcmp(d.data, in.data, in.len) == 0);
 
+	/*
+	 * A dot that starts a line is encoded, whether the line starts
+	 * after a break in the text or after a soft break; other dots
+	 * are not.
+	 */
+	b.len = 0;
+	mail_qp(&b, ".\na.b\n..\n.", 10, "\r\n");
+	CHECK_STR(b.data, "=2E\r\na.b\r\n=2E.\r\n=2E");
+	in.len = 0;
+	for (i = 0; i < 75; i++)
+		mail_buf_add(&in, "x", 1);
+	mail_buf_str(&in, ".y");
+	b.len = 0;
+	mail_qp(&b, in.data, in.len, "\r\n");
+	CHECK(b.len == 75 + 3 + 4 && strcmp(b.data + 75, "=\r\n=2Ey") == 0);
+
+	/*
+	 * Dots at every offset from a soft break: no encoded line starts
+	 * with one, and the text decodes back whole.
+	 */
+	in.len = 0;
+	for (i = 0; i < 300; i++) {
+		mail_buf_add(&in, i % 7 == 0 ? "." : "x", 1);
+		if (i % 97 == 96)
+			mail_buf_str(&in, "\n.\n");
+	}
+	b.len = d.len = 0;
+	mail_qp(&b, in.data, in.len, "\r\n");
+	check_qp_lines(b.data);
+	CHECK(qp_decode(&d, b.data) == 0);
+	CHECK(d.len == in.len && memcmp(d.data, in.data, in.len) == 0);
+
 	CHECK(mail_is_7bit("plain\ntext\n", 11));
+	CHECK(mail_is_7bit("a.b\n", 4));
+	CHECK(!mail_is_7bit(".\n", 2));
+	CHECK(!mail_is_7bit("a\r\n.b\r\n", 8));
 	CHECK(mail_is_7bit("crlf\r\ntext\r\n", 12));
 	CHECK(!mail_is_7bit("trailing \n", 10));
 	CHECK(!mail_is_7bit("bare\rcr", 7));
@@ -627,6 +667,18 @@ test_message(void)
 	    "\n") != NULL);
 	body = strstr(m.buf.data, "\n\n");
 	CHECK(body != NULL && strcmp(body, "\n\ncaf=C3=A9 =3D 1\n") == 0);
+	mail_free(&m);
+
+	/*
+	 * A line that is a lone dot would end the message for sendmail
+	 * without -i: the text goes out quoted-printable, the dot encoded.
+	 */
+	mail_init(&m, "\n");
+	CHECK(mail_set_text(&m, "one\n.\ntwo\n", 10, &e) == 0);
+	CHECK(strstr(m.buf.data, "Content-Transfer-Encoding: quoted-printable"
+	    "\n") != NULL);
+	body = strstr(m.buf.data, "\n\n");
+	CHECK(body != NULL && strcmp(body, "\n\none\n=2E\ntwo\n") == 0);
 	mail_free(&m);
 
 	mail_init(&m, "\n");
