@@ -153,6 +153,48 @@ cut(size_t len)
 }
 
 /*
+ * Check text the message is to carry: valid UTF-8 with no control
+ * character, a tab included.  RFC 5322 would let a tab through in a
+ * Subject or a display name, but the item's name is also in the text,
+ * whose wrapping and table count a tab as one column, and a tab in a
+ * name is most often a paste gone wrong: one rule for all of them.
+ * Returns 0, or -1 with *E filled.
+ */
+static int
+check_text(const char *what, const char *s, size_t len, struct err *e)
+{
+	if (mail_check_text(what, s, len, e) == -1)
+		return -1;
+	if (memchr(s, '\t', len) != NULL)
+		return err_set(e, 0, 0, "%s contains a tab", what);
+	return 0;
+}
+
+/*
+ * Append the addresses of the list S to *V, *N, for option OPT, and
+ * check their display names with check_text.  Returns 0, or -1 with the
+ * message printed.
+ */
+static int
+add_addrs(struct mail_addr **v, size_t *n, const char *s, int opt)
+{
+	struct err e;
+	size_t i = *n;
+
+	if (mail_addr_list(v, n, s, &e) == -1) {
+		diag_warn("-%c: %s", opt, e.msg);
+		return -1;
+	}
+	for (; i < *n; i++)
+		if ((*v)[i].name != NULL && check_text("display name",
+		    (*v)[i].name, strlen((*v)[i].name), &e) == -1) {
+			diag_warn("-%c: %s", opt, e.msg);
+			return -1;
+		}
+	return 0;
+}
+
+/*
  * Read the options into *O.  Returns -1 when the program is to go on, or
  * the exit status when it is done (--help, --version, a usage error).
  */
@@ -188,11 +230,9 @@ parse_options(int argc, char *argv[], struct options *o)
 				diag_warn("-f: one sender only");
 				return diag_usage(usage_text);
 			}
-			if (mail_addr_list(&o->from, &o->nfrom, optarg,
-			    &e) == -1) {
-				diag_warn("-f: %s", e.msg);
+			if (add_addrs(&o->from, &o->nfrom, optarg,
+			    'f') == -1)
 				return diag_usage(usage_text);
-			}
 			if (o->nfrom > 1) {
 				diag_warn("-f: one sender only");
 				return diag_usage(usage_text);
@@ -203,27 +243,24 @@ parse_options(int argc, char *argv[], struct options *o)
 				diag_warn("item name is empty");
 				return diag_usage(usage_text);
 			}
-			if (mail_check_text("item name", optarg,
-			    strlen(optarg), &e) == -1) {
+			if (check_text("item name", optarg, strlen(optarg),
+			    &e) == -1) {
 				diag_warn("%s", e.msg);
 				return diag_usage(usage_text);
 			}
 			o->item = optarg;
 			break;
 		case 's':
-			if (mail_check_text("subject", optarg,
-			    strlen(optarg), &e) == -1) {
+			if (check_text("subject", optarg, strlen(optarg),
+			    &e) == -1) {
 				diag_warn("%s", e.msg);
 				return diag_usage(usage_text);
 			}
 			o->subject = optarg;
 			break;
 		case 't':
-			if (mail_addr_list(&o->to, &o->nto, optarg,
-			    &e) == -1) {
-				diag_warn("-t: %s", e.msg);
+			if (add_addrs(&o->to, &o->nto, optarg, 't') == -1)
 				return diag_usage(usage_text);
-			}
 			break;
 		case 'v':
 			o->verbose = 1;
@@ -295,10 +332,41 @@ choose_date(struct options *o)
 }
 
 /*
+ * Check that column COL of the header HDR (none when COL is -1) has a
+ * name no other column has.  A file scored twice has two "anomaly"
+ * columns, and taking the first would mail stale flags or miss an alarm.
+ * A column without a name goes by its place, not its name, and is not
+ * compared.  One pass over the header.  Returns 0, or -1 with the
+ * message printed.
+ */
+static int
+check_unique(const char *file, const struct csv_record *hdr, long col)
+{
+	const char *name;
+	size_t i, len, n = 0;
+
+	if (col < 0 || hdr->len[col] == 0)
+		return 0;
+	name = hdr->field[col];
+	len = hdr->len[col];
+	for (i = 0; i < hdr->nfield; i++)
+		if (hdr->len[i] == len && memcmp(hdr->field[i], name,
+		    len) == 0)
+			n++;
+	if (n > 1) {
+		diag_at(file, hdr->line, "column \"%.*s%s\" appears %zu times"
+		    " in the header", err_shown(name, len), name, cut(len), n);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Find the columns in the header HDR: the time (--time, else the first),
  * the value (-c, else the first that is neither the time nor score or
- * anomaly), the score and anomaly columns when there are any.  Returns 0,
- * or -1 with the message printed.
+ * anomaly), the score and anomaly columns when there are any.  Each must
+ * be the only column of its name.  Returns 0, or -1 with the message
+ * printed.
  */
 static int
 find_columns(const char *file, const struct options *o,
@@ -339,17 +407,27 @@ find_columns(const char *file, const struct options *o,
 			    " not a value", o->column);
 			return -1;
 		}
-		return 0;
+	} else {
+		for (i = 0; i < hdr->nfield; i++) {
+			col->value = (long)i;
+			if (col->value != col->time &&
+			    col->value != col->score &&
+			    col->value != col->anomaly)
+				break;
+		}
+		if (i == hdr->nfield) {
+			diag_at(file, hdr->line, "no value column: the header"
+			    " has only the time, score and anomaly");
+			return -1;
+		}
 	}
-	for (i = 0; i < hdr->nfield; i++) {
-		col->value = (long)i;
-		if (col->value != col->time && col->value != col->score &&
-		    col->value != col->anomaly)
-			return 0;
-	}
-	diag_at(file, hdr->line, "no value column: the header has only the"
-	    " time, score and anomaly");
-	return -1;
+
+	if (check_unique(file, hdr, col->anomaly) == -1 ||
+	    check_unique(file, hdr, col->score) == -1 ||
+	    check_unique(file, hdr, col->time) == -1 ||
+	    check_unique(file, hdr, col->value) == -1)
+		return -1;
+	return 0;
 }
 
 /*
@@ -365,12 +443,8 @@ cell(const char *file, long line, const char *what, const char *s,
 	size_t keep, n;
 	char *c;
 
-	if (mail_check_text(what, s, len, &e) == -1) {
+	if (check_text(what, s, len, &e) == -1) {
 		diag_at(file, line, "%s", e.msg);
-		return NULL;
-	}
-	if (memchr(s, '\t', len) != NULL) {
-		diag_at(file, line, "%s contains a tab", what);
 		return NULL;
 	}
 	keep = len;
@@ -714,25 +788,6 @@ put_subject(struct mail_buf *b, const struct options *o,
 }
 
 /*
- * The Message-ID's hash: what the message says and to whom.  The same run
- * with the same -d gives the same ID, another message another one.
- */
-static uint64_t
-message_hash(const struct options *o, const struct mail_buf *subject,
-    const struct mail_buf *text)
-{
-	uint64_t h = MAIL_HASH_INIT;
-	size_t i;
-
-	/* Each string with its NUL, so that "ab","c" differs from "a","bc". */
-	h = mail_hash(h, o->from[0].spec, strlen(o->from[0].spec) + 1);
-	for (i = 0; i < o->nto; i++)
-		h = mail_hash(h, o->to[i].spec, strlen(o->to[i].spec) + 1);
-	h = mail_hash(h, subject->data, subject->len + 1);
-	return mail_hash(h, text->data, text->len);
-}
-
-/*
  * Build the message for the rows of T into *M.  Returns 0, or -1 with the
  * message printed.
  */
@@ -743,6 +798,7 @@ compose(const struct options *o, const struct table *t, struct mail_msg *m)
 	struct mail_buf id = { NULL, 0, 0, 0 };
 	char date[MAIL_DATE_BUFSZ];
 	struct err e;
+	uint64_t h;
 	int rc = -1;
 
 	put_summary(&text, t);
@@ -754,17 +810,30 @@ compose(const struct options *o, const struct table *t, struct mail_msg *m)
 		goto out;
 	}
 	mail_date(date, o->date);
-	if (mail_message_id(&id, o->date, message_hash(o, &subj, &text),
+
+	if (mail_add_addrs(m, "From", o->from, 1, &e) == -1 ||
+	    mail_add_addrs(m, "To", o->to, o->nto, &e) == -1 ||
+	    mail_add_text(m, "Subject", subj.data, &e) == -1 ||
+	    mail_add_raw(m, "Date", date, &e) == -1) {
+		diag_warn("%s", e.msg);
+		goto out;
+	}
+
+	/*
+	 * The ID's hash covers the headers written so far, display names
+	 * included, and the text that the body encodes: messages that
+	 * differ anywhere get different IDs, and the same run with the
+	 * same -d the same ID.
+	 */
+	h = mail_hash(MAIL_HASH_INIT, m->buf.data, m->buf.len);
+	h = mail_hash(h, text.data, text.len);
+	if (mail_message_id(&id, o->date, h,
 	    mail_addr_domain(&o->from[0])) == -1) {
 		diag_sys("out of memory");
 		goto out;
 	}
 
-	if (mail_add_addrs(m, "From", o->from, 1, &e) == -1 ||
-	    mail_add_addrs(m, "To", o->to, o->nto, &e) == -1 ||
-	    mail_add_text(m, "Subject", subj.data, &e) == -1 ||
-	    mail_add_raw(m, "Date", date, &e) == -1 ||
-	    mail_add_raw(m, "Message-ID", id.data, &e) == -1 ||
+	if (mail_add_raw(m, "Message-ID", id.data, &e) == -1 ||
 	    mail_set_text(m, text.data, text.len, &e) == -1) {
 		diag_warn("%s", e.msg);
 		goto out;

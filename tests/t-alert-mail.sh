@@ -3,9 +3,12 @@
 # case shows.  Every line ends in LF with no CR anywhere, none exceeds 998
 # bytes, the header section is ASCII with each header once and lines of
 # at most 78 columns, the text keeps to its transfer encoding's line
-# length; the same -d gives the same bytes, another message another
-# Message-ID; a bad row after many good ones leaves the output empty; a
-# time column other than the first works through the whole pipeline.
+# length and no text line starts with a dot; the same -d gives the same
+# bytes, another message another Message-ID, display names included; a
+# bad row after many good ones leaves the output empty; a time column
+# other than the first works through the whole pipeline; a file scored
+# twice is refused; a line of the text that is a lone dot goes out
+# quoted-printable and decodes back.
 top=$(cd "$(dirname "$0")/.." && pwd)
 PATH=$top/bin:$PATH
 LC_ALL=C
@@ -74,6 +77,31 @@ check() {
 		printf "%s: text line %d is %d bytes\n", n, NR, length($0)
 		bad = 1
 	} END { exit bad }' "$tmp/body" || rc=1
+	# A lone "." ends the message for sendmail without -i.
+	grep -n '^\.' "$tmp/body" >/dev/null &&
+	    fail "$name: a text line starts with a dot"
+}
+
+# qp FILE: the text of the message in FILE, decoded from quoted-printable:
+# "=" at a line's end joins it to the next, "=XX" is the byte XX.
+qp() {
+	sed '1,/^$/d' "$1" | awk '
+	BEGIN {
+		for (i = 0; i < 16; i++)
+			hex[substr("0123456789ABCDEF", i + 1, 1)] = i
+	}
+	{
+		line = $0
+		soft = sub(/=$/, "", line)
+		out = ""
+		while ((i = index(line, "=")) > 0) {
+			out = out substr(line, 1, i - 1) sprintf("%c", \
+			    hex[substr(line, i + 1, 1)] * 16 + \
+			    hex[substr(line, i + 2, 1)])
+			line = substr(line, i + 3)
+		}
+		printf "%s%s", out line, soft ? "" : "\n"
+	}'
 }
 
 cat >"$tmp/a.csv" <<EOF
@@ -138,6 +166,16 @@ alert-mail -f plant@example.org -t ops@example.org -d $D "$tmp/b.csv" \
     >"$tmp/other-text"
 [ "$(id "$tmp/basic")" != "$(id "$tmp/other-text")" ] ||
     fail "another text: same Message-ID"
+
+# Display names count too: the same addresses under other names.
+for n in 3 4; do
+	alert-mail -f "Plant $n <plant@example.org>" \
+	    -t "Shift $n <ops@example.org>" -d $D "$tmp/a.csv" >"$tmp/name$n"
+done
+[ "$(id "$tmp/name3")" != "$(id "$tmp/name4")" ] ||
+    fail "other display names: same Message-ID"
+[ "$(id "$tmp/basic")" != "$(id "$tmp/name3")" ] ||
+    fail "display names added: same Message-ID"
 
 # Without -d, the clock: today's date, and a new ID on every run.
 before=$(date -u '+%d %b %Y')
@@ -204,6 +242,40 @@ st=$?
 [ -s "$tmp/out" ] && fail "pump without --time: something was written"
 grep -q ':[0-9]*: bad time "[AB]" in column "site": ' "$tmp/err" ||
     fail "pump without --time: $(cat "$tmp/err")"
+
+# A file scored twice has two score and two anomaly columns, which may
+# disagree: refused, whichever would have been read.
+iforest-score -m "$tmp/pump.model" "$tmp/pump.csv" >"$tmp/twice.csv" ||
+    fail "scoring twice failed"
+head -n 1 "$tmp/twice.csv" | grep -q ',score,anomaly,score,anomaly$' ||
+    fail "scored twice: header $(head -n 1 "$tmp/twice.csv")"
+alert-mail -f plant@example.org -t ops@example.org -d $D --time=ts -c temp \
+    -n "Pump 2" "$tmp/twice.csv" >"$tmp/out" 2>"$tmp/err"
+st=$?
+[ $st -eq 2 ] || fail "scored twice: exit $st, want 2"
+[ -s "$tmp/out" ] && fail "scored twice: something was written"
+grep -q ':1: column "anomaly" appears 2 times in the header$' "$tmp/err" ||
+    fail "scored twice: $(cat "$tmp/err")"
+
+# A value column whose name wraps into a line that is a lone dot: the text
+# goes out quoted-printable with the dot as =2E, and decodes back to the
+# text, the lone dot and the name in the table's heading included.
+dotcol="$(printf 'A%.0s' $(seq 41)) . $(printf 'B%.0s' $(seq 72))"
+printf 'time,%s\n2026-12-04T11:00:00Z,97.5\n' "$dotcol" >"$tmp/dot.csv"
+alert-mail -f plant@example.org -t ops@example.org -d $D "$tmp/dot.csv" \
+    >"$tmp/dot" || fail "dot: exit $?"
+check dot "$tmp/dot"
+grep -q '^Content-Transfer-Encoding: quoted-printable$' "$tmp/dot" ||
+    fail "dot: not quoted-printable"
+grep -q '^=2E$' "$tmp/dot" || fail "dot: no encoded lone dot"
+qp "$tmp/dot" >"$tmp/dot-text"
+grep -q '=' "$tmp/dot-text" && fail "dot: undecoded text"
+[ "$(sed -n 2p "$tmp/dot-text")" = . ] ||
+    fail "dot: decoded line 2 is $(sed -n 2p "$tmp/dot-text")"
+grep -qx "time                  $dotcol" "$tmp/dot-text" ||
+    fail "dot: heading $(grep '^time' "$tmp/dot-text")"
+grep -qx '2026-12-04T11:00:00Z  97\.5' "$tmp/dot-text" ||
+    fail "dot: no row in $(cat "$tmp/dot-text")"
 
 # Nothing anomalous in a long scored file: status 1, nothing written.
 awk 'BEGIN {
