@@ -9,8 +9,9 @@
  * (so is a line holding only a CR).
  *
  * It refuses, with the line and column in the error: a quote inside an
- * unquoted field, a CR that does not end a line outside quotes, text after a closing quote, a quoted field still open
- * at the end of the input, a NUL byte, a record longer than the limit,
+ * unquoted field, a CR that ends no line outside quotes, text after a
+ * closing quote, a quoted field still open at the end of the input, a NUL
+ * byte, a record longer than the limit,
  * and a record whose field count differs from the first record's (the
  * header's).
  *
