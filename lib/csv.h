@@ -11,9 +11,8 @@
  * It refuses, with the line and column in the error: a quote inside an
  * unquoted field, a CR that ends no line outside quotes, text after a
  * closing quote, a quoted field still open at the end of the input, a NUL
- * byte, a record longer than the limit,
- * and a record whose field count differs from the first record's (the
- * header's).
+ * byte, a record longer than the limit, and a record whose field count
+ * differs from the first record's (the header's).
  *
  * csv_read fills a struct csv_record that stays valid until the next call.
  * Each field is unquoted and NUL-terminated; `raw` is the record's bytes
