@@ -83,8 +83,8 @@ done
 grep -q '^s ' m && fail "constant rows: the model has a split node"
 
 # A constant column beside a varying one is never split on.
-awk 'BEGIN { print "time,a,k"; for (i = 0; i < 300; i++) print i "," i % 17 ",5" }' \
-    >kcol.csv
+awk 'BEGIN { print "time,a,k"
+	for (i = 0; i < 300; i++) print i "," i % 17 ",5" }' >kcol.csv
 iforest-train -o m kcol.csv || fail "train with a constant column"
 grep -q '^s 1 ' m && fail "a split on the constant column"
 grep -q '^s 0 ' m || fail "no split on the varying column"
