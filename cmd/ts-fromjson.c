@@ -19,7 +19,6 @@
 struct rename {
 	const char *key;	/* points into argv */
 	const char *name;
-	int	  used;
 };
 
 struct options {
@@ -72,7 +71,6 @@ static int
 add_rename(struct options *o, char *arg)
 {
 	char *eq = strchr(arg, '=');
-	size_t i;
 
 	if (eq == NULL || eq == arg || eq[1] == '\0') {
 		diag_warn("-r wants key=name, with a key and a name, not "
@@ -80,15 +78,8 @@ add_rename(struct options *o, char *arg)
 		return diag_usage(usage_text);
 	}
 	*eq = '\0';
-	for (i = 0; i < o->nrename; i++) {
-		if (strcmp(o->rename[i].key, arg) == 0) {
-			diag_warn("-r: series \"%s\" renamed twice", arg);
-			return diag_usage(usage_text);
-		}
-	}
 	o->rename[o->nrename].key = arg;
 	o->rename[o->nrename].name = eq + 1;
-	o->rename[o->nrename].used = 0;
 	o->nrename++;
 	return -1;
 }
@@ -102,8 +93,12 @@ parse_options(int argc, char *argv[], struct options *o)
 {
 	int c, rc;
 
-	/* Each -r takes at least two arguments' room in argv. */
-	if ((o->rename = calloc((size_t)argc, sizeof *o->rename)) == NULL) {
+	/*
+	 * Each -r takes at least two arguments' room in argv; one more so
+	 * that even an empty argv asks calloc for something.
+	 */
+	if ((o->rename = calloc((size_t)argc + 1, sizeof *o->rename)) ==
+	    NULL) {
 		diag_sys("out of memory");
 		return EXIT_FAIL;
 	}
@@ -187,6 +182,29 @@ read_file(struct frame_table *t, const char *path, int verbose)
 	return 0;
 }
 
+/*
+ * Give the table the names of -r before any frame, so that a key whose
+ * column would clash with one of them is refused where it appears.
+ * Returns -1 to go on, or the exit status.
+ */
+static int
+rename_columns(struct frame_table *t, const struct options *o)
+{
+	struct err e;
+	size_t i;
+
+	for (i = 0; i < o->nrename; i++) {
+		if (frame_rename(t, o->rename[i].key, o->rename[i].name,
+		    &e) == -1) {
+			diag_warn("-r: %s", e.msg);
+			/* Unless memory ran out, the options are at fault. */
+			return strcmp(e.msg, "out of memory") == 0 ?
+			    EXIT_FAIL : diag_usage(usage_text);
+		}
+	}
+	return -1;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -197,8 +215,10 @@ main(int argc, char *argv[])
 	size_t i;
 	int status, rc = 0;
 
-	diag_init(argv[0]);
-	argv[0] = (char *)diag_prog();
+	/* An empty argv (argc 0) is a run with no arguments. */
+	diag_init(argc > 0 ? argv[0] : "ts-fromjson");
+	if (argc > 0)
+		argv[0] = (char *)diag_prog();
 	memset(&o, 0, sizeof o);
 	if ((status = parse_options(argc, argv, &o)) != -1) {
 		free(o.rename);
@@ -206,22 +226,23 @@ main(int argc, char *argv[])
 	}
 	if ((t = frame_new()) == NULL) {
 		diag_sys("out of memory");
+		free(o.rename);
 		return EXIT_FAIL;
 	}
+	if ((status = rename_columns(t, &o)) != -1) {
+		frame_free(t);
+		free(o.rename);
+		return status;
+	}
 
-	if (optind == argc)
+	if (optind >= argc)
 		rc = read_file(t, NULL, o.verbose);
 	for (i = (size_t)optind; rc == 0 && i < (size_t)argc; i++)
 		rc = read_file(t, argv[i], o.verbose);
-	for (i = 0; rc == 0 && i < o.nrename; i++) {
-		if ((rc = frame_rename(t, o.rename[i].key,
-		    o.rename[i].name)) == -1)
-			diag_sys("out of memory");
-		else if (rc == 0 && o.verbose)
+	for (i = 0; rc == 0 && o.verbose && i < o.nrename; i++)
+		if (!frame_has(t, o.rename[i].key))
 			diag_warn("-r %s: no series has that key; its column "
 			    "is empty", o.rename[i].key);
-		rc = rc == -1 ? -1 : 0;
-	}
 	if (rc == 0) {
 		if (!isatty(STDOUT_FILENO))
 			setvbuf(stdout, NULL, _IOFBF, (size_t)1 << 16);

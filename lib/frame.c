@@ -2,14 +2,22 @@
  * frame.c - Clarify data frames merged into one table of rows.
  *
  * Each frame added is kept as read, column-major: its times go to a list
- * of row references (time, frame, index) and its values to a list of
- * cells, one run of cells per series.  Writing sorts the references by
- * time, stably, so that references to one time stay in the order they
- * were read and the merge can simply let a later number win.
+ * of row references (time, frame, index), its series to a list mapping
+ * each to its column, and its values to a list of cells, one run of cells
+ * per series.  A frame thus costs what it holds, whatever the number of
+ * columns other frames brought; rows are put together only when written.
+ * Writing sorts the references by time, stably, so that references to
+ * one time stay in the order they were read and the merge can simply let
+ * a later number win.
  *
  * The sort is a merge of the runs already in order.  A frame's times are
  * ascending, and the chunks of a long window come one after the other,
  * so the usual input is one run and costs one pass.
+ *
+ * Columns are found by key, and names checked for a clash, in two AVL
+ * trees threaded through the columns.  A hash table would be quicker on
+ * average, but keys come from the input, and keys chosen to collide
+ * would make every lookup a scan; a balanced tree has no bad input.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,23 +27,32 @@
 #include "frame.h"
 #include "timestamp.h"
 
-/* A slot of a frame's column map with no series in that frame. */
+/* No column: an empty subtree, a key not seen. */
 #define NONE ((size_t)-1)
 
-/* A key or a time is shown in a message up to this many bytes. */
-#define SHOWN 40
+/* The two trees: columns by key, and by the name that heads them. */
+enum { BYKEY, BYNAME };
+
+struct link {
+	size_t	 kid[2];	/* the lesser and the greater subtree */
+	int	 height;
+};
 
 struct col {
 	char	*key;
 	size_t	 keylen;
 	char	*name;		/* from frame_rename, or NULL for the key */
+	size_t	 namelen;
+	struct link link[2];	/* in the tree BYKEY and the tree BYNAME */
+	size_t	 first;		/* its place among the keys seen, or NONE */
+	size_t	 mark;		/* the last frame_add call that held it */
 };
 
 /* One frame as added. */
 struct chunk {
 	size_t	 nrow;		/* its times */
-	size_t	 ncol;		/* columns of the table after it was added */
-	size_t	 slotbase;	/* column c's series: slot[slotbase + c] */
+	size_t	 nseries;
+	size_t	 slotbase;	/* series s is column slot[slotbase + s] */
 	size_t	 cellbase;	/* series s, row i: cell[cellbase+s*nrow+i] */
 };
 
@@ -54,6 +71,9 @@ struct cell {
 struct frame_table {
 	struct col *col;
 	size_t	 ncol, capcol;
+	size_t	 root[2];	/* of the trees BYKEY and BYNAME */
+	size_t	 nseen;		/* columns whose key a frame held */
+	size_t	 serial;	/* frame_add calls */
 	struct chunk *chunk;
 	size_t	 nchunk, capchunk;
 	size_t	*slot;
@@ -90,7 +110,12 @@ reserve(void *arr, size_t *cap, size_t need, size_t size)
 struct frame_table *
 frame_new(void)
 {
-	return calloc(1, sizeof(struct frame_table));
+	struct frame_table *t;
+
+	if ((t = calloc(1, sizeof *t)) == NULL)
+		return NULL;
+	t->root[BYKEY] = t->root[BYNAME] = NONE;
+	return t;
 }
 
 void
@@ -113,30 +138,187 @@ frame_free(struct frame_table *t)
 	free(t);
 }
 
-/* At most SHOWN bytes of S for a message, control characters as '?'. */
+/*
+ * At most ERR_SHOWN bytes of S for a message, cut at a character, with
+ * control characters as '?'.  BUF has room for ERR_SHOWN + 4 bytes.
+ */
 static const char *
 shown(char *buf, const char *s, size_t len)
 {
-	size_t i, n = len > SHOWN ? SHOWN : len;
+	size_t i, n = (size_t)err_shown(s, len);
 
 	for (i = 0; i < n; i++)
 		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ?
 		    '?' : s[i];
-	strcpy(buf + n, len > SHOWN ? "..." : "");
+	strcpy(buf + n, n < len ? "..." : "");
 	return buf;
 }
 
-/* The column of series KEY, added when new; NONE when out of memory. */
+/* The text column I is ordered by in tree W. */
+static const char *
+text(const struct frame_table *t, int w, size_t i, size_t *len)
+{
+	const struct col *c = &t->col[i];
+
+	if (w == BYNAME && c->name != NULL) {
+		*len = c->namelen;
+		return c->name;
+	}
+	*len = c->keylen;
+	return c->key;
+}
+
+/* Byte strings in order, a prefix first. */
+static int
+compare(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int r = memcmp(a, b, alen < blen ? alen : blen);
+
+	return r != 0 ? r : (alen > blen) - (alen < blen);
+}
+
+/* Which side of column ROOT column I goes to in tree W. */
+static int
+side(const struct frame_table *t, int w, size_t root, size_t i)
+{
+	const char *a, *b;
+	size_t alen, blen;
+
+	a = text(t, w, i, &alen);
+	b = text(t, w, root, &blen);
+	return compare(a, alen, b, blen) > 0;
+}
+
+/* The column whose text in tree W is the LEN bytes at S, or NONE. */
 static size_t
-column(struct frame_table *t, const char *key, size_t keylen)
+find(const struct frame_table *t, int w, const char *s, size_t len)
+{
+	const char *u;
+	size_t i = t->root[w], ulen;
+	int r;
+
+	while (i != NONE) {
+		u = text(t, w, i, &ulen);
+		if ((r = compare(s, len, u, ulen)) == 0)
+			break;
+		i = t->col[i].link[w].kid[r > 0];
+	}
+	return i;
+}
+
+static int
+height(const struct frame_table *t, int w, size_t i)
+{
+	return i == NONE ? 0 : t->col[i].link[w].height;
+}
+
+static void
+set_height(struct frame_table *t, int w, size_t i)
+{
+	struct link *l = &t->col[i].link[w];
+	int a = height(t, w, l->kid[0]), b = height(t, w, l->kid[1]);
+
+	l->height = 1 + (a > b ? a : b);
+}
+
+/* Lift the child of I on side D above I; returns the subtree's root. */
+static size_t
+rotate(struct frame_table *t, int w, size_t i, int d)
+{
+	struct link *a = &t->col[i].link[w];
+	size_t j = a->kid[d];
+	struct link *b = &t->col[j].link[w];
+
+	a->kid[d] = b->kid[!d];
+	b->kid[!d] = i;
+	set_height(t, w, i);
+	set_height(t, w, j);
+	return j;
+}
+
+/*
+ * Restore the balance of the subtree at I, whose subtrees are balanced
+ * and differ in height by at most 2.  Returns the subtree's root.
+ */
+static size_t
+balance(struct frame_table *t, int w, size_t i)
+{
+	struct link *a = &t->col[i].link[w], *b;
+	int d, diff = height(t, w, a->kid[0]) - height(t, w, a->kid[1]);
+
+	if (diff >= -1 && diff <= 1) {
+		set_height(t, w, i);
+		return i;
+	}
+	d = diff < 0;
+	b = &t->col[a->kid[d]].link[w];
+	if (height(t, w, b->kid[!d]) > height(t, w, b->kid[d]))
+		a->kid[d] = rotate(t, w, a->kid[d], !d);
+	return rotate(t, w, i, d);
+}
+
+/* Put column I, whose text is in no other, into the subtree at ROOT. */
+static size_t
+insert(struct frame_table *t, int w, size_t root, size_t i)
+{
+	size_t *kid;
+
+	if (root == NONE) {
+		t->col[i].link[w].kid[0] = t->col[i].link[w].kid[1] = NONE;
+		t->col[i].link[w].height = 1;
+		return i;
+	}
+	kid = &t->col[root].link[w].kid[side(t, w, root, i)];
+	*kid = insert(t, w, *kid, i);
+	return balance(t, w, root);
+}
+
+/* Take the least column of the subtree at ROOT out, into *LEAST. */
+static size_t
+take_least(struct frame_table *t, int w, size_t root, size_t *least)
+{
+	struct link *a = &t->col[root].link[w];
+
+	if (a->kid[0] == NONE) {
+		*least = root;
+		return a->kid[1];
+	}
+	a->kid[0] = take_least(t, w, a->kid[0], least);
+	return balance(t, w, root);
+}
+
+/* Take column I, which is there, out of the subtree at ROOT. */
+static size_t
+remove_col(struct frame_table *t, int w, size_t root, size_t i)
+{
+	struct link *a = &t->col[root].link[w], *b;
+	size_t least, rest;
+	int d;
+
+	if (root != i) {
+		d = side(t, w, root, i);
+		a->kid[d] = remove_col(t, w, a->kid[d], i);
+		return balance(t, w, root);
+	}
+	if (a->kid[1] == NONE)
+		return a->kid[0];
+	rest = take_least(t, w, a->kid[1], &least);
+	b = &t->col[least].link[w];
+	b->kid[0] = a->kid[0];
+	b->kid[1] = rest;
+	return balance(t, w, least);
+}
+
+/*
+ * Add a column for the LEN bytes of KEY, headed by NAME (taken over) or
+ * by the key.  Returns its index, or NONE when out of memory.
+ */
+static size_t
+add_column(struct frame_table *t, const char *key, size_t keylen,
+    char *name)
 {
 	struct col *c;
-	size_t i;
 
-	for (i = 0; i < t->ncol; i++)
-		if (t->col[i].keylen == keylen &&
-		    memcmp(t->col[i].key, key, keylen) == 0)
-			return i;
 	if (reserve(&t->col, &t->capcol, t->ncol + 1, sizeof *t->col) == -1)
 		return NONE;
 	c = &t->col[t->ncol];
@@ -145,8 +327,20 @@ column(struct frame_table *t, const char *key, size_t keylen)
 	memcpy(c->key, key, keylen);
 	c->key[keylen] = '\0';
 	c->keylen = keylen;
-	c->name = NULL;
+	c->name = name;
+	c->namelen = name != NULL ? strlen(name) : 0;
+	c->first = NONE;
+	c->mark = 0;
+	t->root[BYKEY] = insert(t, BYKEY, t->root[BYKEY], t->ncol);
+	t->root[BYNAME] = insert(t, BYNAME, t->root[BYNAME], t->ncol);
 	return t->ncol++;
+}
+
+/* Is the name of LEN bytes at S that of the time column? */
+static int
+is_time(const char *s, size_t len)
+{
+	return len == 4 && memcmp(s, "time", 4) == 0;
 }
 
 /* Read the times of F into references; -1 with E filled. */
@@ -155,15 +349,15 @@ add_times(struct frame_table *t, const struct json *times, struct err *e)
 {
 	const struct json *x;
 	const char *why;
-	char buf[SHOWN + 4];
+	char buf[ERR_SHOWN + 4];
 	size_t i, n = times->len;
 	struct ref *r;
 
 	if (reserve(&t->ref, &t->capref, t->nref + n, sizeof *t->ref) == -1)
 		return err_set(e, 0, 0, "out of memory");
-	r = t->ref + t->nref;
-	for (i = 0; i < n; i++, r++) {
+	for (i = 0; i < n; i++) {
 		x = &times->item[i];
+		r = &t->ref[t->nref + i];
 		if (x->type != JSON_STRING)
 			return err_set(e, x->line, x->col, "times[%zu] is %s, "
 			    "expected an RFC 3339 time", i,
@@ -209,15 +403,63 @@ add_series(struct frame_table *t, const struct chunk *ch, size_t s,
 	return 0;
 }
 
-/* Read the series of F; SCOL maps the frame's series to columns. */
+/*
+ * The column of series A, key KEY (LEN bytes, shown as SHOWN), of the
+ * frame CH: found, or added when the key is new.  NONE with E filled.
+ */
+static size_t
+series_column(struct frame_table *t, const struct chunk *ch,
+    const struct json *a, const char *key, size_t len, const char *show,
+    struct err *e)
+{
+	char obuf[ERR_SHOWN + 4];
+	size_t c, other;
+
+	if ((c = find(t, BYKEY, key, len)) == NONE) {
+		if (is_time(key, len)) {
+			err_set(e, a->line, a->col, "series key \"%s\": "
+			    "column \"%s\" would appear twice in the header: "
+			    "rename the series with -r", show, show);
+			return NONE;
+		}
+		/* A new key cannot be that of the other: it has a name. */
+		if ((other = find(t, BYNAME, key, len)) != NONE) {
+			err_set(e, a->line, a->col, "series key \"%s\": "
+			    "column \"%s\" would appear twice in the header "
+			    "(series \"%s\" is renamed so)", show, show,
+			    shown(obuf, t->col[other].key,
+			    t->col[other].keylen));
+			return NONE;
+		}
+		if ((c = add_column(t, key, len, NULL)) == NONE) {
+			err_set(e, 0, 0, "out of memory");
+			return NONE;
+		}
+	} else if (t->col[c].mark == t->serial) {
+		/*
+		 * JSON leaves a repeated member to the reader's whim; which
+		 * of the two series is the data is anyone's guess.
+		 */
+		err_set(e, a->line, a->col, "series key \"%s\" appears twice",
+		    show);
+		return NONE;
+	}
+	t->col[c].mark = t->serial;
+	if (t->col[c].first == NONE)
+		t->col[c].first = t->nseen++;
+	t->slot[ch->slotbase + ch->nseries] = c;
+	return c;
+}
+
+/* Read the series of F into the frame CH. */
 static int
 add_series_all(struct frame_table *t, struct chunk *ch,
-    const struct json *series, size_t *scol, size_t *nseries, struct err *e)
+    const struct json *series, struct err *e)
 {
 	const struct json *a;
 	const char *key;
-	char buf[SHOWN + 4];
-	size_t k, s, c, keylen;
+	char buf[ERR_SHOWN + 4];
+	size_t k, s, keylen;
 
 	for (k = 0; k < series->len; k++) {
 		a = &series->item[k];
@@ -235,17 +477,9 @@ add_series_all(struct frame_table *t, struct chunk *ch,
 			return err_set(e, a->line, a->col, "series \"%s\" has "
 			    "%zu values for %zu times", buf, a->len,
 			    ch->nrow);
-		if ((c = column(t, key, keylen)) == NONE)
-			return err_set(e, 0, 0, "out of memory");
-		/*
-		 * JSON leaves a repeated member to the reader's whim; which
-		 * of the two series is the data is anyone's guess.
-		 */
-		for (s = 0; s < *nseries; s++)
-			if (scol[s] == c)
-				return err_set(e, a->line, a->col, "series key "
-				    "\"%s\" appears twice", buf);
-		scol[(*nseries)++] = c;
+		if (series_column(t, ch, a, key, keylen, buf, e) == NONE)
+			return -1;
+		s = ch->nseries++;
 		if (reserve(&t->cell, &t->capcell, t->ncell + ch->nrow,
 		    sizeof *t->cell) == -1)
 			return err_set(e, 0, 0, "out of memory");
@@ -256,13 +490,37 @@ add_series_all(struct frame_table *t, struct chunk *ch,
 	return 0;
 }
 
+/* Take back what the frame CH added, the table having NCOL columns. */
+static void
+rollback(struct frame_table *t, const struct chunk *ch, size_t ncol,
+    size_t nseen, size_t npool)
+{
+	size_t i, c;
+
+	/* Columns that were there but first seen now are unseen again. */
+	for (i = 0; i < ch->nseries; i++) {
+		c = t->slot[ch->slotbase + i];
+		if (c < ncol && t->col[c].first >= nseen)
+			t->col[c].first = NONE;
+	}
+	while (t->ncol > ncol) {
+		c = --t->ncol;
+		t->root[BYKEY] = remove_col(t, BYKEY, t->root[BYKEY], c);
+		t->root[BYNAME] = remove_col(t, BYNAME, t->root[BYNAME], c);
+		free(t->col[c].key);
+	}
+	t->nseen = nseen;
+	t->nslot = ch->slotbase;
+	t->ncell = ch->cellbase;
+	t->npool = npool;
+}
+
 int
 frame_add(struct frame_table *t, const struct json *f, struct err *e)
 {
 	const struct json *times, *series;
 	struct chunk ch;
-	size_t ncol = t->ncol, npool = t->npool, i, nseries = 0;
-	size_t *scol = NULL;
+	size_t ncol = t->ncol, nseen = t->nseen, npool = t->npool;
 
 	if (f->type != JSON_OBJECT)
 		return err_set(e, f->line, f->col, "expected a data frame "
@@ -281,63 +539,73 @@ frame_add(struct frame_table *t, const struct json *f, struct err *e)
 		    "%s, expected an object of arrays",
 		    json_typename(series->type));
 
+	/* A new mark, even after a refused frame, for repeated keys. */
+	t->serial++;
 	ch.nrow = times->len;
+	ch.nseries = 0;
+	ch.slotbase = t->nslot;
 	ch.cellbase = t->ncell;
 	if (reserve(&t->chunk, &t->capchunk, t->nchunk + 1,
 	    sizeof *t->chunk) == -1 ||
-	    (series->len > 0 &&
-	    (scol = calloc(series->len, sizeof *scol)) == NULL)) {
-		err_set(e, 0, 0, "out of memory");
-		goto fail;
-	}
+	    reserve(&t->slot, &t->capslot, t->nslot + series->len,
+	    sizeof *t->slot) == -1)
+		return err_set(e, 0, 0, "out of memory");
 	if (add_times(t, times, e) == -1 ||
-	    add_series_all(t, &ch, series, scol, &nseries, e) == -1)
-		goto fail;
-
-	ch.ncol = t->ncol;
-	ch.slotbase = t->nslot;
-	if (reserve(&t->slot, &t->capslot, t->nslot + t->ncol,
-	    sizeof *t->slot) == -1) {
-		err_set(e, 0, 0, "out of memory");
-		goto fail;
+	    add_series_all(t, &ch, series, e) == -1) {
+		rollback(t, &ch, ncol, nseen, npool);
+		return -1;
 	}
-	for (i = 0; i < t->ncol; i++)
-		t->slot[ch.slotbase + i] = NONE;
-	for (i = 0; i < nseries; i++)
-		t->slot[ch.slotbase + scol[i]] = i;
-	t->nslot += t->ncol;
+	t->nslot += ch.nseries;
 	t->nref += ch.nrow;
 	t->chunk[t->nchunk++] = ch;
-	free(scol);
 	return 0;
-
-fail:
-	/* Leave the table as it was before this frame. */
-	while (t->ncol > ncol) {
-		t->ncol--;
-		free(t->col[t->ncol].key);
-	}
-	t->ncell = ch.cellbase;
-	t->npool = npool;
-	free(scol);
-	return -1;
 }
 
 int
-frame_rename(struct frame_table *t, const char *key, const char *name)
+frame_rename(struct frame_table *t, const char *key, const char *name,
+    struct err *e)
 {
-	size_t n = t->ncol, c;
+	size_t keylen = strlen(key), namelen = strlen(name), c, other;
+	char kbuf[ERR_SHOWN + 4], nbuf[ERR_SHOWN + 4], obuf[ERR_SHOWN + 4];
 	char *s;
 
-	if ((s = malloc(strlen(name) + 1)) == NULL ||
-	    (c = column(t, key, strlen(key))) == NONE) {
-		free(s);
-		return -1;
+	shown(kbuf, key, keylen);
+	shown(nbuf, name, namelen);
+	c = find(t, BYKEY, key, keylen);
+	if (c != NONE && t->col[c].name != NULL)
+		return err_set(e, 0, 0, "series \"%s\" renamed twice", kbuf);
+	if (is_time(name, namelen))
+		return err_set(e, 0, 0, "column \"time\" would appear twice "
+		    "in the header (series \"%s\" and the times)", kbuf);
+	other = find(t, BYNAME, name, namelen);
+	if (other != NONE && other != c)
+		return err_set(e, 0, 0, "column \"%s\" would appear twice in "
+		    "the header (series \"%s\" and \"%s\")", nbuf, kbuf,
+		    shown(obuf, t->col[other].key, t->col[other].keylen));
+
+	if ((s = malloc(namelen + 1)) == NULL)
+		return err_set(e, 0, 0, "out of memory");
+	memcpy(s, name, namelen + 1);
+	if (c == NONE) {
+		if (add_column(t, key, keylen, s) == NONE) {
+			free(s);
+			return err_set(e, 0, 0, "out of memory");
+		}
+		return 0;
 	}
-	strcpy(s, name);
-	free(t->col[c].name);
+	t->root[BYNAME] = remove_col(t, BYNAME, t->root[BYNAME], c);
 	t->col[c].name = s;
-	return c < n;
+	t->col[c].namelen = namelen;
+	t->root[BYNAME] = insert(t, BYNAME, t->root[BYNAME], c);
+	return t->col[c].first != NONE;
+}
+
+int
+frame_has(const struct frame_table *t, const char *key)
+{
+	size_t c = find(t, BYKEY, key, strlen(key));
+
+	return c != NONE && t->col[c].first != NONE;
 }
 
 /*
@@ -399,43 +667,25 @@ sort_refs(struct ref **a, size_t n)
 	return 0;
 }
 
-static const char *
-colname(const struct col *c, size_t *len)
+/*
+ * The columns in header order into ORDER: the keys seen, in the order
+ * they came, then those only renamed, in the order of the renames.
+ */
+static void
+header_order(const struct frame_table *t, size_t *order)
 {
-	if (c->name != NULL) {
-		*len = strlen(c->name);
-		return c->name;
-	}
-	*len = c->keylen;
-	return c->key;
-}
-
-/* Refuse a header that names a column twice. */
-static int
-check_names(const struct frame_table *t, struct err *e)
-{
-	const char *a, *b;
-	char buf[SHOWN + 4];
-	size_t i, j, alen, blen;
+	size_t i, n = t->nseen;
 
 	for (i = 0; i < t->ncol; i++) {
-		a = colname(&t->col[i], &alen);
-		if (alen == 4 && memcmp(a, "time", 4) == 0)
-			return err_set(e, 0, 0, "column \"time\" would appear "
-			    "twice in the header: rename the series with -r");
-		for (j = i + 1; j < t->ncol; j++) {
-			b = colname(&t->col[j], &blen);
-			if (alen == blen && memcmp(a, b, alen) == 0)
-				return err_set(e, 0, 0, "column \"%s\" would "
-				    "appear twice in the header",
-				    shown(buf, a, alen));
-		}
+		if (t->col[i].first != NONE)
+			order[t->col[i].first] = i;
+		else
+			order[n++] = i;
 	}
-	return 0;
 }
 
 static int
-write_header(const struct frame_table *t, FILE *fp)
+write_header(const struct frame_table *t, const size_t *order, FILE *fp)
 {
 	const char *name;
 	size_t i, len;
@@ -443,7 +693,7 @@ write_header(const struct frame_table *t, FILE *fp)
 	if (fputs("time", fp) == EOF)
 		return -1;
 	for (i = 0; i < t->ncol; i++) {
-		name = colname(&t->col[i], &len);
+		name = text(t, BYNAME, order[i], &len);
 		if (putc(',', fp) == EOF || csv_put_field(fp, name, len) == -1)
 			return -1;
 	}
@@ -452,36 +702,37 @@ write_header(const struct frame_table *t, FILE *fp)
 
 /*
  * Gather into VAL the last number of each column among the references
- * [A, B), which share one time.  Returns the bytes the row needs, or 0
- * when it has no number at all.
+ * [A, B), which share one time, and the columns that got one into
+ * TOUCHED (*NTOUCHED of them).  Returns the bytes the row needs, or 0
+ * when it has no number at all.  The work is that of the values there
+ * are, not of the columns.
  */
 static size_t
-gather(const struct frame_table *t, const struct ref *a, const struct ref *b,
-    const struct cell **val)
+gather(const struct frame_table *t, size_t a, size_t b,
+    const struct cell **val, size_t *touched, size_t *ntouched)
 {
+	const struct ref *r;
 	const struct chunk *ch;
 	const struct cell *c;
-	size_t i, s, need = TIME_BUFSZ + t->ncol + 1;
-	int any = 0;
+	size_t s, col, need = TIME_BUFSZ + t->ncol + 1, n = 0;
 
-	memset(val, 0, t->ncol * sizeof *val);
 	for (; a < b; a++) {
-		ch = &t->chunk[a->chunk];
-		for (i = 0; i < ch->ncol; i++) {
-			if ((s = t->slot[ch->slotbase + i]) == NONE)
+		r = &t->ref[a];
+		ch = &t->chunk[r->chunk];
+		for (s = 0; s < ch->nseries; s++) {
+			c = &t->cell[ch->cellbase + s * ch->nrow + r->row];
+			if (c->len == 0)
 				continue;
-			c = &t->cell[ch->cellbase + s * ch->nrow + a->row];
-			if (c->len != 0)
-				val[i] = c;
+			col = t->slot[ch->slotbase + s];
+			if (val[col] == NULL)
+				touched[n++] = col;
+			val[col] = c;
 		}
 	}
-	for (i = 0; i < t->ncol; i++) {
-		if (val[i] != NULL) {
-			need += val[i]->len;
-			any = 1;
-		}
-	}
-	return any ? need : 0;
+	*ntouched = n;
+	for (s = 0; s < n; s++)
+		need += val[touched[s]]->len;
+	return n > 0 ? need : 0;
 }
 
 int
@@ -489,31 +740,32 @@ frame_write_csv(struct frame_table *t, FILE *fp, struct frame_stats *st,
     struct err *e)
 {
 	struct frame_stats n;
-	const struct cell **val = NULL;
-	struct ref *a, *b, *end;
+	const struct cell **val = NULL, *c;
+	size_t *order = NULL, *touched = NULL, ntouched;
 	char *line = NULL;
-	size_t cap = 0, len, need, i;
+	size_t cap = 0, len, need, a, b, i;
 	int rc = -1;
 
 	memset(&n, 0, sizeof n);
 	n.frames = t->nchunk;
 	n.times = t->nref;
-	if (check_names(t, e) == -1)
-		return -1;
 	if (sort_refs(&t->ref, t->nref) == -1 ||
-	    (t->ncol > 0 && (val = calloc(t->ncol, sizeof *val)) == NULL)) {
+	    (t->ncol > 0 && ((val = calloc(t->ncol, sizeof *val)) == NULL ||
+	    (order = calloc(t->ncol, sizeof *order)) == NULL ||
+	    (touched = calloc(t->ncol, sizeof *touched)) == NULL))) {
 		err_set(e, 0, 0, "out of memory");
 		goto out;
 	}
-	if (write_header(t, fp) == -1)
+	if (t->ncol > 0)
+		header_order(t, order);
+	if (write_header(t, order, fp) == -1)
 		goto werr;
 
-	end = t->ref + t->nref;
-	for (a = t->ref; a < end; a = b) {
-		for (b = a + 1; b < end && b->t == a->t; b++)
+	for (a = 0; a < t->nref; a = b) {
+		for (b = a + 1; b < t->nref && t->ref[b].t == t->ref[a].t; b++)
 			;
-		n.merged += (size_t)(b - a) - 1;
-		if ((need = gather(t, a, b, val)) == 0) {
+		n.merged += b - a - 1;
+		if ((need = gather(t, a, b, val, touched, &ntouched)) == 0) {
 			n.dropped++;
 			continue;
 		}
@@ -521,15 +773,17 @@ frame_write_csv(struct frame_table *t, FILE *fp, struct frame_stats *st,
 			err_set(e, 0, 0, "out of memory");
 			goto out;
 		}
-		len = time_format(line, a->t);
+		len = time_format(line, t->ref[a].t);
 		for (i = 0; i < t->ncol; i++) {
 			line[len++] = ',';
-			if (val[i] == NULL)
+			if ((c = val[order[i]]) == NULL)
 				continue;
-			memcpy(line + len, t->pool + val[i]->off, val[i]->len);
-			len += val[i]->len;
+			memcpy(line + len, t->pool + c->off, c->len);
+			len += c->len;
 		}
 		line[len++] = '\n';
+		for (i = 0; i < ntouched; i++)
+			val[touched[i]] = NULL;
 		if (fwrite(line, 1, len, fp) != len)
 			goto werr;
 		n.rows++;
@@ -543,6 +797,8 @@ out:
 	if (st != NULL)
 		*st = n;
 	free(val);
+	free(order);
+	free(touched);
 	free(line);
 	return rc;
 }

@@ -11,16 +11,23 @@
  * with the line and column of the offending value, a frame that is no
  * object, missing or mistyped times or series, a time that is no RFC 3339
  * string, a series whose length differs from the times', a value that is
- * neither a number nor null, and a series key that appears twice in one
- * frame (JSON does not say which of the two would count).
+ * neither a number nor null, a series key that appears twice in one
+ * frame (JSON does not say which of the two would count), and a new key
+ * whose column would take a name the header already has: "time", or a
+ * name frame_rename gave.  A refused frame leaves the table as it was.
  *
  * The table has a column per series key, in the order the keys first
- * appear (frame_rename may declare one before it appears), and a row per
- * distinct time, in time order.  A time that comes
- * more than once, in one frame or in several, gives one row, merged
+ * appear, then a column per renamed key that no frame holds, in the order
+ * of the renames; and a row per distinct time, in time order.  A time that
+ * comes more than once, in one frame or in several, gives one row, merged
  * column by column: a later number replaces an earlier one, and a null
  * never erases a number.  A time with no number in any column gives no
  * row at all.
+ *
+ * The table keeps the text of each number, a few words per value, per
+ * time, per series of a frame and per column: memory grows with the
+ * input, never with the product of its times and columns.  Keys are
+ * looked up in balanced trees, so no input costs more than n log n.
  *
  * frame_write_csv writes the table as CSV: a header "time,KEY,...", then
  * the rows, times in UTC RFC 3339 (time_format), each number as the very
@@ -54,19 +61,24 @@ void	frame_free(struct frame_table *t);
 int	frame_add(struct frame_table *t, const struct json *f, struct err *e);
 
 /*
- * Call the column of series KEY NAME in the header.  When no frame added
- * so far has KEY, its column is added now, after those there are, so the
- * header names it even if no frame ever holds the key: the column is then
- * empty.  Returns 1 when the table had the column, 0 when it was added,
- * or -1 when out of memory.
+ * Head the column of series KEY with NAME instead of KEY.  Rename before
+ * adding frames, so that frame_add refuses a key whose column would take
+ * NAME where the key appears; a rename after works too.  A renamed key
+ * that no frame holds still has its column, empty.  Returns 1 when a frame
+ * added so far holds KEY, 0 when none does, or -1 with E filled: KEY was
+ * renamed before, NAME is "time" or another column's name, or out of
+ * memory.
  */
-int	frame_rename(struct frame_table *t, const char *key, const char *name);
+int	frame_rename(struct frame_table *t, const char *key, const char *name,
+	    struct err *e);
+
+/* Does a frame added so far hold series KEY? */
+int	frame_has(const struct frame_table *t, const char *key);
 
 /*
- * Write the table to FP.  Returns 0, or -1 with E filled: when two
- * columns would have the same name (the time column's included), or on a
- * stream error ("write error", with ferror(FP) set).  *ST, when not NULL,
- * gets the counts.
+ * Write the table to FP.  Returns 0, or -1 with E filled: out of memory,
+ * or a stream error ("write error", with ferror(FP) set).  *ST, when not
+ * NULL, gets the counts.
  */
 int	frame_write_csv(struct frame_table *t, FILE *fp,
 	    struct frame_stats *st, struct err *e);

@@ -110,24 +110,45 @@ test_merge(void)
 	CHECK(st.frames == 3 && st.times == 5 && st.rows == 3 &&
 	    st.merged == 1 && st.dropped == 1);
 
-	CHECK(frame_rename(t, "b", "flow, in m3/h") == 1);
-	CHECK(frame_rename(t, "a", "x") == 1);
-	CHECK(frame_rename(t, "a", "level") == 1);
+	CHECK(frame_rename(t, "b", "flow, in m3/h", &e) == 1);
+	CHECK(frame_rename(t, "a", "level", &e) == 1);
 	CHECK(writes(t, "time,level,\"flow, in m3/h\",c,d\n"
 	    "2024-05-01T08:00:00Z,-5e-3,,4,\n"
 	    "2024-05-01T09:00:00Z,,2.50,,\n"
 	    "2024-05-01T10:01:00Z,1,,3,\n"));
 
-	CHECK(frame_rename(t, "c", "d") == 1);
-	out = csv(t, &st, &rc);
-	CHECK(rc == -1);
-	free(out);
+	/* A name is given once, and to one column. */
+	CHECK(frame_rename(t, "a", "x", &e) == -1 && e.line == 0 &&
+	    strcmp(e.msg, "series \"a\" renamed twice") == 0);
+	CHECK(frame_rename(t, "c", "d", &e) == -1 && strcmp(e.msg,
+	    "column \"d\" would appear twice in the header (series \"c\" "
+	    "and \"d\")") == 0);
+	CHECK(frame_rename(t, "c", "level", &e) == -1 && strcmp(e.msg,
+	    "column \"level\" would appear twice in the header (series \"c\" "
+	    "and \"a\")") == 0);
+	CHECK(frame_rename(t, "c", "time", &e) == -1 && strcmp(e.msg,
+	    "column \"time\" would appear twice in the header (series \"c\" "
+	    "and the times)") == 0);
+	CHECK(frame_rename(t, "new", "d", &e) == -1);
+	CHECK(frame_rename(t, "d", "d", &e) == 1);
+	CHECK(writes(t, "time,level,\"flow, in m3/h\",c,d\n"
+	    "2024-05-01T08:00:00Z,-5e-3,,4,\n"
+	    "2024-05-01T09:00:00Z,,2.50,,\n"
+	    "2024-05-01T10:01:00Z,1,,3,\n"));
+
+	/* A name a rename gave up is free again. */
+	CHECK(frame_rename(t, "c", "a", &e) == 1);
+	CHECK(writes(t, "time,level,\"flow, in m3/h\",a,d\n"
+	    "2024-05-01T08:00:00Z,-5e-3,,4,\n"
+	    "2024-05-01T09:00:00Z,,2.50,,\n"
+	    "2024-05-01T10:01:00Z,1,,3,\n"));
 	frame_free(t);
 }
 
 /*
  * A renamed key that no frame holds still gets its column, after the
- * keys seen, in the order declared; a later frame with the key fills it.
+ * keys seen, in the order renamed; once a frame holds the key, the column
+ * takes its place among the keys seen.
  */
 static void
 test_declared(void)
@@ -139,37 +160,59 @@ test_declared(void)
 	int rc;
 
 	CHECK(add(t, "{\"times\":[],\"series\":{}}", &e) == 0);
-	CHECK(frame_rename(t, "k", "temp") == 0);
+	CHECK(frame_rename(t, "k", "temp", &e) == 0);
+	CHECK(!frame_has(t, "k"));
 	out = csv(t, &st, &rc);
 	CHECK(rc == 0 && out != NULL && strcmp(out, "time,temp\n") == 0);
 	CHECK(st.frames == 1 && st.rows == 0);
 	free(out);
 
-	CHECK(frame_rename(t, "k", "temp") == 1);
 	CHECK(add(t, "{\"times\":[\"2024-05-01T10:00:00Z\"],"
 	    "\"series\":{\"a\":[1]}}", &e) == 0);
-	CHECK(frame_rename(t, "z", "zeta") == 0);
-	CHECK(frame_rename(t, "y", "why") == 0);
-	CHECK(writes(t, "time,temp,a,zeta,why\n"
-	    "2024-05-01T10:00:00Z,,1,,\n"));
+	CHECK(frame_rename(t, "z", "zeta", &e) == 0);
+	CHECK(frame_rename(t, "y", "why", &e) == 0);
+	CHECK(writes(t, "time,a,temp,zeta,why\n"
+	    "2024-05-01T10:00:00Z,1,,,\n"));
 	CHECK(add(t, "{\"times\":[\"2024-05-01T09:00:00Z\"],"
 	    "\"series\":{\"y\":[2],\"k\":[3]}}", &e) == 0);
-	CHECK(writes(t, "time,temp,a,zeta,why\n"
-	    "2024-05-01T09:00:00Z,3,,,2\n"
-	    "2024-05-01T10:00:00Z,,1,,\n"));
-
-	/* A declared name is checked like any other. */
-	CHECK(frame_rename(t, "w", "a") == 0);
-	out = csv(t, &st, &rc);
-	CHECK(rc == -1);
-	free(out);
+	CHECK(frame_has(t, "k") && frame_has(t, "a") && !frame_has(t, "z"));
+	CHECK(!frame_has(t, "temp") && !frame_has(t, "nosuch"));
+	CHECK(writes(t, "time,a,why,temp,zeta\n"
+	    "2024-05-01T09:00:00Z,,2,3,\n"
+	    "2024-05-01T10:00:00Z,1,,,\n"));
+	CHECK(frame_rename(t, "k", "again", &e) == -1);
 	frame_free(t);
+}
 
-	t = frame_new();
-	CHECK(frame_rename(t, "k", "time") == 0);
-	out = csv(t, &st, &rc);
-	CHECK(rc == -1);
-	free(out);
+/*
+ * A new key whose column would take the name of another, the time
+ * column's or one a rename gave, is refused where the key appears.
+ */
+static void
+test_clash(void)
+{
+	struct frame_table *t = frame_new();
+	struct err e;
+
+	CHECK(refuses("{\"times\":[\"2024-05-01T10:00:00Z\"],\n"
+	    "\"series\":{\"a\":[1],\"time\":[2]}}", 2, 26,
+	    "series key \"time\": column \"time\" would appear twice in "
+	    "the header: rename the series with -r"));
+
+	CHECK(frame_rename(t, "time", "t", &e) == 0);
+	CHECK(frame_rename(t, "a", "b", &e) == 0);
+	CHECK(frame_rename(t, "c", "c", &e) == 0);
+	CHECK(add(t, "{\"times\":[\"2024-05-01T10:00:00Z\"],"
+	    "\"series\":{\"time\":[1],\"a\":[2],\"c\":[3]}}", &e) == 0);
+	CHECK(add(t, "{\"times\":[\"2024-05-01T10:01:00Z\"],"
+	    "\"series\":{\"x\":[4],\"b\":[5]}}", &e) == -1);
+	CHECK(e.line == 1 && e.col == 57 && strcmp(e.msg, "series key "
+	    "\"b\": column \"b\" would appear twice in the header (series "
+	    "\"a\" is renamed so)") == 0);
+	/* The refused frame took its new key "x" back with it. */
+	CHECK(!frame_has(t, "x"));
+	CHECK(frame_rename(t, "x", "ex", &e) == 0);
+	CHECK(writes(t, "time,t,b,c,ex\n2024-05-01T10:00:00Z,1,2,3,\n"));
 	frame_free(t);
 }
 
@@ -210,6 +253,137 @@ test_rollback(void)
 
 	t = frame_new();
 	CHECK(writes(t, "time\n"));
+	frame_free(t);
+}
+
+/*
+ * Many keys in a scrambled order, and a refused frame that brought many
+ * new ones: what it brought is gone, what was there stays, and a renamed
+ * key it held is unseen again.  This works the trees' rotations both
+ * ways, in insertion and in removal.
+ */
+static void
+test_rollback_keys(void)
+{
+	enum { N = 3000, M = 1000 };
+	struct frame_table *t = frame_new();
+	struct frame_stats st;
+	struct err e;
+	char *s = malloc((N + M) * 24 + 256), *out, key[32];
+	size_t len;
+	int i, k, rc, ok;
+
+	if (t == NULL || s == NULL) {
+		CHECK(0);
+		free(s);
+		frame_free(t);
+		return;
+	}
+	CHECK(frame_rename(t, "k2", "two", &e) == 0);
+	CHECK(frame_rename(t, "d", "dee", &e) == 0);
+	len = (size_t)sprintf(s, "{\"times\":[\"2024-05-01T10:00:00Z\"],"
+	    "\"series\":{");
+	for (i = 0; i < N; i++)
+		len += (size_t)sprintf(s + len, "%s\"k%d\":[%d]", i ? "," : "",
+		    (i * 7919 + 13) % N, (i * 7919 + 13) % N);
+	strcpy(s + len, "}}");
+	CHECK(add(t, s, &e) == 0);
+
+	/* New keys among old ones, then a value that is no number. */
+	len = (size_t)sprintf(s, "{\"times\":[\"2024-05-01T11:00:00Z\"],"
+	    "\"series\":{");
+	for (i = 0; i < M; i++)
+		len += (size_t)sprintf(s + len, "\"n%d\":[1],\"k%d\":[2],",
+		    (i * 389) % M, i);
+	strcpy(s + len, "\"d\":[3],\"bad\":[true]}}");
+	CHECK(add(t, s, &e) == -1 && strstr(e.msg, "is true") != NULL);
+	CHECK(!frame_has(t, "d"));
+	for (i = 0, ok = 1; i < M; i++) {
+		sprintf(key, "n%d", i);
+		ok = ok && !frame_has(t, key);
+	}
+	for (i = 0; i < N; i++) {
+		sprintf(key, "k%d", i);
+		ok = ok && frame_has(t, key);
+	}
+	CHECK(ok);
+
+	/* The same keys again, in a good frame: now in the header. */
+	len = (size_t)sprintf(s, "{\"times\":[\"2024-05-01T11:00:00Z\"],"
+	    "\"series\":{");
+	for (i = 0; i < M; i++)
+		len += (size_t)sprintf(s + len, "%s\"n%d\":[%d]", i ? "," : "",
+		    i, i);
+	strcpy(s + len, "}}");
+	CHECK(add(t, s, &e) == 0);
+	out = csv(t, &st, &rc);
+	ok = rc == 0 && out != NULL && st.rows == 2 && strncmp(out, "time,",
+	    5) == 0;
+	len = 5;
+	for (i = 0; ok && i < N + M; i++) {
+		k = i < N ? (i * 7919 + 13) % N : i - N;
+		if (i < N && k == 2)
+			strcpy(key, "two");
+		else
+			sprintf(key, "%c%d", i < N ? 'k' : 'n', k);
+		ok = strncmp(out + len, key, strlen(key)) == 0 &&
+		    out[len + strlen(key)] == ',';
+		len += strlen(key) + 1;
+	}
+	CHECK(ok && strncmp(out + len, "dee\n", 4) == 0);
+	free(out);
+	free(s);
+	frame_free(t);
+}
+
+/*
+ * One frame of 100000 series.  A lookup by a scan of the columns makes
+ * this quadratic: some 5e9 key comparisons, tens of seconds; the trees
+ * take a fraction of one.
+ */
+static void
+test_many_keys(void)
+{
+	enum { N = 100000 };
+	struct frame_table *t = frame_new();
+	struct frame_stats st;
+	struct err e;
+	char *s = malloc(N * 24 + 64), *out, *p;
+	size_t len;
+	int i, rc, ok;
+
+	if (t == NULL || s == NULL) {
+		CHECK(0);
+		free(s);
+		frame_free(t);
+		return;
+	}
+	len = (size_t)sprintf(s, "{\"times\":[\"2024-05-01T10:00:00Z\"],"
+	    "\"series\":{");
+	for (i = 0; i < N; i++)
+		len += (size_t)sprintf(s + len, "%s\"k%d\":[%d]", i ? "," : "",
+		    i, i);
+	strcpy(s + len, "}}");
+	CHECK(add(t, s, &e) == 0);
+	CHECK(frame_rename(t, "k99999", "last", &e) == 1);
+	CHECK(frame_rename(t, "k5", "k6", &e) == -1);
+	out = csv(t, &st, &rc);
+	ok = rc == 0 && out != NULL && st.rows == 1;
+	p = ok ? out + 4 : NULL;
+	for (i = 0; ok && i < N; i++) {
+		if (i < N - 1)
+			sprintf(s, ",k%d", i);
+		else
+			strcpy(s, ",last");
+		ok = strncmp(p, s, strlen(s)) == 0;
+		p += strlen(s);
+	}
+	strcpy(s, "\n2024-05-01T10:00:00Z,0,1,2,");
+	ok = ok && strncmp(p, s, strlen(s)) == 0;
+	CHECK(ok);
+	CHECK(ok && strcmp(out + strlen(out) - 13, ",99998,99999\n") == 0);
+	free(out);
+	free(s);
 	frame_free(t);
 }
 
@@ -391,8 +565,11 @@ main(void)
 {
 	test_merge();
 	test_declared();
+	test_clash();
 	test_repeated_key();
 	test_rollback();
+	test_rollback_keys();
+	test_many_keys();
 	test_refused();
 	test_random();
 	test_sort();
