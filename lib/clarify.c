@@ -179,6 +179,20 @@ clarify_data(const struct json *v, struct err *e)
 	return data;
 }
 
+/*
+ * Replace the reason of a JSON error in a credentials file with a generic
+ * one: the JSON reader quotes the byte it stopped at, and that byte may
+ * be part of the secret.  An error with no position (a read error, out of
+ * memory) says nothing of the content and is left alone.
+ */
+static int
+not_json(struct err *e)
+{
+	if (e->line != 0)
+		err_set(e, e->line, e->col, "not valid JSON");
+	return -1;
+}
+
 int
 clarify_integration(int fd, char *id, struct err *e)
 {
@@ -192,6 +206,7 @@ clarify_integration(int fd, char *id, struct err *e)
 
 	switch (json_next(r, &v, e)) {
 	case -1:
+		not_json(e);
 		goto out;
 	case 0:
 		err_set(e, 0, 0, "empty file: expected a Clarify credentials "
@@ -216,6 +231,9 @@ clarify_integration(int fd, char *id, struct err *e)
 	memcpy(id, in->str, CLARIFY_IDLEN);
 	id[CLARIFY_IDLEN] = '\0';
 	switch (json_next(r, &extra, e)) {
+	case -1:
+		not_json(e);
+		break;
 	case 1:
 		err_set(e, extra->line, extra->col, "more than one JSON value "
 		    "in a credentials file");

@@ -22,7 +22,8 @@
  *	{"apiUrl": ..., "integration": "<id>", "credentials": {...}}
  *
  * It looks at nothing else, and no message it makes quotes the file's
- * other contents, which hold a secret.
+ * other contents, which hold a secret: a JSON syntax error is reported
+ * with its line and column and "not valid JSON" alone.
  */
 #ifndef CLARIFY_H
 #define CLARIFY_H

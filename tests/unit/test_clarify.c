@@ -235,6 +235,48 @@ test_credentials(void)
 		close(fd);
 }
 
+/*
+ * A credentials file that is not JSON is reported by position alone: the
+ * reader's own messages quote the byte they stopped at, which here may
+ * belong to the secret "S3cr3t" ("after a number", "invalid escape",
+ * "expected ':'", ...), or the digits of a \u escape.
+ */
+static void
+test_secret(void)
+{
+	static const struct {
+		const char *s;
+		long line, col;
+	} bad[] = {
+		{ "{\"integration\":\"c8ktonqsahsmemfs7lv0\",\n"
+		    "\"clientSecret\":0S3cr3t}", 2, 17 },
+		{ "{\"clientSecret\":\"\\S3cr3t\"}", 1, 18 },
+		{ "{\"clientSecret\":\"\\uD8S3\"}", 1, 18 },
+		{ "{\"clientSecret\":\"\\udc3S\"}", 1, 18 },
+		{ "{\"clientSecret\" S3cr3t}", 1, 17 },
+		{ "{\"clientSecret\":[1 S3cr3t]}", 1, 20 },
+		{ "{\"clientSecret\":{S3cr3t}}", 1, 18 },
+		{ "{\"clientSecret\":\"a\" S3cr3t}", 1, 21 },
+		{ "{\"clientSecret\":\"\xc3S3cr3t\"}", 1, 18 },
+		{ "{\"clientSecret\":'S3cr3t'}", 1, 17 },
+		{ "{\"integration\":\"c8ktonqsahsmemfs7lv0\"} 1S3cr3t", 1,
+		    41 },
+	};
+	char id[CLARIFY_IDLEN + 1];
+	struct err e;
+	size_t i;
+	int ok;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		ok = creds(bad[i].s, id, &e) == -1 && e.line == bad[i].line &&
+		    e.col == bad[i].col && strcmp(e.msg, "not valid JSON") == 0;
+		if (!ok)
+			fprintf(stderr, "  %s: got %ld:%ld: %s\n", bad[i].s,
+			    e.line, e.col, e.msg);
+		CHECK(ok);
+	}
+}
+
 int
 main(void)
 {
@@ -242,6 +284,7 @@ main(void)
 	test_shapes();
 	test_errors();
 	test_credentials();
+	test_secret();
 	json_close(rd);
 	return unit_done();
 }
