@@ -22,9 +22,6 @@
 /* The default limit on a request body, below the service's 8 MiB. */
 #define MAXBYTES 8000000
 
-/* A field is quoted in a message up to this many bytes. */
-#define SHOWN 40
-
 /* Digits of the largest request id. */
 #define IDDIGITS 20
 
@@ -134,6 +131,23 @@ plural(unsigned long long n)
 }
 
 /*
+ * The LEN bytes at S for a message in BUF, of ERR_SHOWN + 4 bytes: cut
+ * short between two characters, with "...", when long, and with control
+ * characters as '?'.
+ */
+static const char *
+shown(char *buf, const char *s, size_t len)
+{
+	size_t i, n = (size_t)err_shown(s, len);
+
+	for (i = 0; i < n; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ?
+		    '?' : s[i];
+	strcpy(buf + n, n < len ? "..." : "");
+	return buf;
+}
+
+/*
  * The size of the longest request with one point for the input ID INPUT:
  * the least -b can be.  Every integration ID has the same length.
  */
@@ -150,6 +164,7 @@ least_bytes(const char *input)
 static int
 check_options(int argc, char *argv[], struct options *o)
 {
+	char buf[ERR_SHOWN + 4];
 	size_t least;
 	int rc;
 
@@ -158,9 +173,9 @@ check_options(int argc, char *argv[], struct options *o)
 		return diag_usage(usage_text);
 	}
 	if (!clarify_is_input_id(o->input, strlen(o->input))) {
-		diag_warn("bad input ID \"%.*s%s\": expected 1 to 128 of "
-		    "a-z, A-Z, 0-9 and -_:.#+/", SHOWN, o->input,
-		    strlen(o->input) > SHOWN ? "..." : "");
+		diag_warn("bad input ID \"%s\": expected 1 to 128 of "
+		    "a-z, A-Z, 0-9 and -_:.#+/",
+		    shown(buf, o->input, strlen(o->input)));
 		return diag_usage(usage_text);
 	}
 	if (o->integration != NULL && o->credentials != NULL) {
@@ -174,17 +189,17 @@ check_options(int argc, char *argv[], struct options *o)
 	}
 	if (o->integration != NULL &&
 	    !clarify_is_id(o->integration, strlen(o->integration))) {
-		diag_warn("bad integration ID \"%.*s%s\": expected 20 of a-v "
-		    "and 0-9", SHOWN, o->integration,
-		    strlen(o->integration) > SHOWN ? "..." : "");
+		diag_warn("bad integration ID \"%s\": expected 20 of a-v "
+		    "and 0-9", shown(buf, o->integration,
+		    strlen(o->integration)));
 		return diag_usage(usage_text);
 	}
 	least = least_bytes(o->input);
 	if (o->maxtext != NULL && (num_long(o->maxtext, (long)least,
 	    LONG_MAX, &o->maxbytes) != NULL)) {
 		diag_warn("-b wants a number of bytes from %zu (room for one "
-		    "point) to %ld, not \"%.*s%s\"", least, LONG_MAX, SHOWN,
-		    o->maxtext, strlen(o->maxtext) > SHOWN ? "..." : "");
+		    "point) to %ld, not \"%s\"", least, LONG_MAX,
+		    shown(buf, o->maxtext, strlen(o->maxtext)));
 		return diag_usage(usage_text);
 	}
 	if ((rc = diag_operand(argc, argv, optind, usage_text,
@@ -466,13 +481,14 @@ anomalous(const char *file, const struct csv_record *rec, long acol)
 {
 	const char *a = rec->field[acol];
 	size_t len = rec->len[acol];
+	char buf[ERR_SHOWN + 4];
 
 	if (len == 0 || strcmp(a, "0") == 0)
 		return 0;
 	if (strcmp(a, "1") == 0)
 		return 1;
-	diag_at(file, rec->line, "anomaly is \"%.*s%s\", expected 0 or 1",
-	    len > SHOWN ? SHOWN : (int)len, a, len > SHOWN ? "..." : "");
+	diag_at(file, rec->line, "anomaly is \"%s\", expected 0 or 1",
+	    shown(buf, a, len));
 	return -1;
 }
 
@@ -487,14 +503,13 @@ convert_row(const char *file, const struct csv_record *rec,
 	const char *why, *s = rec->field[cs->vcol];
 	const char *ts = rec->field[cs->tcol];
 	size_t len = rec->len[cs->vcol], tslen = rec->len[cs->tcol], tlen;
-	char t[TIME_BUFSZ];
+	char t[TIME_BUFSZ], buf[ERR_SHOWN + 4];
 	int64_t us;
 	double v;
 
 	if ((why = time_parse(ts, tslen, &us)) != NULL) {
-		diag_at(file, rec->line, "bad time \"%.*s%s\": %s",
-		    tslen > SHOWN ? SHOWN : (int)tslen, ts,
-		    tslen > SHOWN ? "..." : "", why);
+		diag_at(file, rec->line, "bad time \"%s\": %s",
+		    shown(buf, ts, tslen), why);
 		return -1;
 	}
 	if (len == 0) {
@@ -502,9 +517,8 @@ convert_row(const char *file, const struct csv_record *rec,
 		return 0;
 	}
 	if ((why = num_double(s, &v)) != NULL) {
-		diag_at(file, rec->line, "column \"%s\": %s: \"%.*s%s\"",
-		    cs->vname, why, len > SHOWN ? SHOWN : (int)len, s,
-		    len > SHOWN ? "..." : "");
+		diag_at(file, rec->line, "column \"%s\": %s: \"%s\"",
+		    cs->vname, why, shown(buf, s, len));
 		return -1;
 	}
 	tlen = time_format(t, us);

@@ -47,27 +47,34 @@ clarify_is_input_id(const char *s, size_t len)
 /*
  * Copy the text of V (a string or a number) into BUF of SIZE bytes with
  * control characters and backslashes escaped, cut short with "..." when
- * it does not fit; or DFLT when V is neither.  Returns BUF.
+ * it does not fit, between two characters; or DFLT when V is neither.
+ * Returns BUF.
  */
 static const char *
 quote(char *buf, size_t size, const struct json *v, const char *dflt)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i, n = 0;
+	size_t i, k, n = 0;
 	unsigned char c;
 
 	if (v == NULL || (v->type != JSON_STRING && v->type != JSON_NUMBER)) {
 		snprintf(buf, size, "%s", dflt);
 		return buf;
 	}
-	for (i = 0; i < v->len; i++) {
-		if (n + 8 > size) {
-			memcpy(buf + n, "...", 4);
+	for (i = 0; i < v->len; i += k) {
+		c = (unsigned char)v->str[i];
+		/* A UTF-8 character goes whole or not at all. */
+		for (k = 1; c >= 0xc0 && k < 4 && i + k < v->len &&
+		    ((unsigned char)v->str[i + k] & 0xc0) == 0x80; k++)
+			;
+		/* Room for the longest form of one character, and "...". */
+		if (n + 4 + sizeof "..." > size) {
+			memcpy(buf + n, "...", sizeof "...");
 			return buf;
 		}
-		c = (unsigned char)v->str[i];
 		if (c >= 0x20 && c != 0x7f && c != '\\') {
-			buf[n++] = (char)c;
+			memcpy(buf + n, v->str + i, k);
+			n += k;
 			continue;
 		}
 		buf[n++] = '\\';
@@ -92,14 +99,20 @@ quote(char *buf, size_t size, const struct json *v, const char *dflt)
 	return buf;
 }
 
-/* Report the JSON-RPC error object ERR. */
+/*
+ * Report the JSON-RPC error object ERR.  The three quotes are bounded so
+ * that the message fits in E whole and is never cut by err_set, which
+ * knows nothing of characters.
+ */
 static const struct json *
 rpc_error(const struct json *err, struct err *e)
 {
 	const struct json *data = json_get(err, "data");
 	const struct json *trace = json_get(data, "trace");
-	char code[32], msg[SHOWN], tr[64];
+	char code[24], msg[SHOWN], tr[40];
 
+	_Static_assert(sizeof code + SHOWN + sizeof tr + 32 <=
+	    sizeof e->msg, "a clarify error fits in struct err");
 	quote(code, sizeof code, json_get(err, "code"), "(no code)");
 	quote(msg, sizeof msg, err->type == JSON_STRING ? err :
 	    json_get(err, "message"), "(no message)");

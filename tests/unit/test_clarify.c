@@ -115,6 +115,37 @@ test_shapes(void)
 	    "clarify.dataFrame)"));
 }
 
+/*
+ * Is a long error message, "a" and N times the character C, cut short
+ * between two characters: is the part shown made of whole ones?
+ */
+static int
+cut_whole(const char *c, int n)
+{
+	char msg[1024];
+	const struct json *v;
+	struct err e;
+	const char *p, *end;
+	size_t len = strlen(c), k;
+	int i;
+
+	k = (size_t)snprintf(msg, sizeof msg, "{\"error\":{\"code\":1,"
+	    "\"message\":\"a");
+	for (i = 0; i < n; i++)
+		k += (size_t)snprintf(msg + k, sizeof msg - k, "%s", c);
+	snprintf(msg + k, sizeof msg - k, "\"}}");
+	if ((v = parse(msg)) == NULL || clarify_data(v, &e) != NULL)
+		return 0;
+	p = e.msg + strlen("clarify error 1: a");
+	if (strncmp(e.msg, "clarify error 1: a", strlen("clarify error 1: a"))
+	    != 0 || (end = strstr(p, "...")) == NULL || end[3] != '\0')
+		return 0;
+	for (; p < end; p += len)
+		if ((size_t)(end - p) < len || memcmp(p, c, len) != 0)
+			return 0;
+	return 1;
+}
+
 static void
 test_errors(void)
 {
@@ -147,6 +178,11 @@ test_errors(void)
 		CHECK(p != NULL && strcmp(p, "... (trace t1)") == 0);
 		CHECK(strlen(e.msg) < 200);
 	}
+
+	/* Server text of two-, three- and four-byte characters. */
+	CHECK(cut_whole("\xc3\xa9", 150));
+	CHECK(cut_whole("\xe2\x80\x94", 100));
+	CHECK(cut_whole("\xf0\x9f\x92\xa5", 80));
 }
 
 /* Write S to a temporary file and read its integration ID. */
