@@ -19,14 +19,16 @@
  *	checksum HHHHHHHHHHHHHHHH 16 lower-case hex digits
  *
  * Fields are separated by exactly one space; nothing may follow the
- * checksum line.  Numbers are decimal: counts are unsigned integers and
- * real values (F, X, SPLIT) are the shortest text that reads back as the
- * same double, with "." as the decimal point whatever the locale.
+ * checksum line.  Numbers are decimal: counts are unsigned integers
+ * without a sign or a leading zero, and real values (F, X, SPLIT) are the
+ * text num_format gives, the shortest that reads back as the same double,
+ * with "." as the decimal point whatever the locale.
  *
  * NAME is everything after "feature ", spaces included, with these bytes
  * escaped so that any name survives: backslash as \\, LF as \n, CR as \r,
  * tab as \t and any other byte below 0x20, and 0x7f, as \xHH.  Other
- * bytes, UTF-8 included, are written as they are.
+ * bytes, UTF-8 included, are written as they are.  A name is at most
+ * MODEL_MAXNAME bytes, and the names are distinct.
  *
  * A tree's nodes are in preorder, numbered from 0 at the root.  A split
  * node sends rows whose value of feature FEATURE (0-based, in the order
@@ -40,6 +42,12 @@
  * The checksum is the 64-bit FNV-1a hash (offset basis
  * 0xcbf29ce484222325, prime 0x100000001b3) of every byte of the file
  * before the checksum line.
+ *
+ * Reading is canonical: a file is accepted only when it is, byte for
+ * byte, what model_write gives for the forest it describes.  The checksum
+ * keeps out damage, not intent, and a reader that took other spellings
+ * ("0100", "0.50", "\x79") would make two files of one model, and let
+ * text through that no tool of ours wrote.
  */
 #include <sys/stat.h>
 
@@ -151,7 +159,14 @@ model_write(FILE *fp, const struct iforest *f, struct err *e)
 {
 	struct writer w = { fp, FNV_BASIS };
 	const struct iforest_node *nd;
-	size_t i, j;
+	size_t i, j, n;
+
+	/* A model no reader would take is not written at all. */
+	for (i = 0; i < f->nfeature; i++)
+		if ((n = strlen(f->feature[i])) > MODEL_MAXNAME)
+			return err_set(e, 0, 0, "feature %zu: name of %zu "
+			    "bytes, longer than a model allows (%d)", i + 1, n,
+			    MODEL_MAXNAME);
 
 	put_str(&w, MODEL_MAGIC " ");
 	put_u64(&w, MODEL_VERSION);
@@ -222,26 +237,58 @@ struct reader {
 	struct err *e;
 };
 
-/* Read the next line: 1, or 0 at the end of the file, or -1. */
+/* Make room for N bytes in the line buffer. */
+static int
+reserve(struct reader *r, size_t n)
+{
+	size_t cap = r->cap == 0 ? 256 : r->cap;
+	char *p;
+
+	if (n <= r->cap)
+		return 0;
+	while (cap < n)
+		cap *= 2;
+	if ((p = realloc(r->buf, cap)) == NULL)
+		return err_set(r->e, 0, 0, "out of memory");
+	r->buf = p;
+	r->cap = cap;
+	return 0;
+}
+
+/*
+ * Read the next line: 1, or 0 at the end of the file, or -1.  No model
+ * line is long, so a line that is stops the reading at once, however much
+ * of it there is (a model named /dev/zero is one endless line).
+ */
 static int
 next_line(struct reader *r)
 {
-	ssize_t n;
+	size_t n = 0;
+	int c;
 
-	n = getline(&r->buf, &r->cap, r->fp);
-	if (n == -1) {
-		if (ferror(r->fp))
-			return err_sys(r->e, "cannot read");
-		return 0;
+	while ((c = getc(r->fp)) != EOF) {
+		if (c != '\n' && n == MODEL_MAXLINE)
+			return err_set(r->e, r->line + 1, 0,
+			    "line longer than %d bytes", MODEL_MAXLINE);
+		if (reserve(r, n + 2) == -1)
+			return -1;
+		r->buf[n++] = (char)c;
+		if (c == '\n')
+			break;
 	}
+	/* A read error is no end of file, even after a partial line. */
+	if (c == EOF && ferror(r->fp))
+		return err_sys(r->e, "cannot read");
+	if (n == 0)
+		return 0;
 	r->line++;
 	r->sum = r->upto;
-	r->upto = fnv1a(r->upto, r->buf, (size_t)n);
+	r->upto = fnv1a(r->upto, r->buf, n);
 	if (r->buf[n - 1] != '\n')
 		return err_set(r->e, r->line, 0,
 		    "truncated: the file ends inside this line");
 	r->buf[--n] = '\0';
-	r->len = (size_t)n;
+	r->len = n;
 	if (memchr(r->buf, '\0', r->len) != NULL)
 		return err_set(r->e, r->line, 0, "NUL byte in the line");
 	if (n > 0 && r->buf[n - 1] == '\r')
@@ -273,6 +320,41 @@ value_of(const struct reader *r, const char *key)
 	return r->buf + n + 1;
 }
 
+/* The bytes of S to quote in a message, and "..." when they are cut. */
+#define QUOTED(s)	err_shown((s), strlen(s)), (s), \
+	    strlen(s) > ERR_SHOWN ? "..." : ""
+
+/*
+ * Refuse the number text V, read as a whole number, unless it is spelled
+ * as the writer spells it: without a leading zero.  (num_u64 has already
+ * refused a sign.)
+ */
+static int
+canonical_u64(struct reader *r, const char *v)
+{
+	const char *p = v;
+
+	if (v[0] != '0' || v[1] == '\0')
+		return 0;
+	while (p[0] == '0' && p[1] != '\0')
+		p++;
+	return err_set(r->e, r->line, 0, "not in canonical form: "
+	    "\"%.*s%s\" (the writer writes \"%s\")", QUOTED(v), p);
+}
+
+/* Refuse V, read as X, unless it is the very text the writer gives X. */
+static int
+canonical_real(struct reader *r, const char *v, double x)
+{
+	char buf[NUM_BUFSZ];
+
+	num_format(buf, x);
+	if (strcmp(v, buf) == 0)
+		return 0;
+	return err_set(r->e, r->line, 0, "not in canonical form: "
+	    "\"%.*s%s\" (the writer writes \"%s\")", QUOTED(v), buf);
+}
+
 /* Parse the current line as "KEY N" with N in [MIN, MAX]. */
 static int
 parse_count(struct reader *r, const char *key, unsigned long long min,
@@ -283,8 +365,10 @@ parse_count(struct reader *r, const char *key, unsigned long long min,
 	if ((v = value_of(r, key)) == NULL)
 		return err_set(r->e, r->line, 0, "expected '%s N'", key);
 	if ((why = num_u64(v, out)) != NULL)
-		return err_set(r->e, r->line, 0, "bad %s '%s': %s", key, v,
-		    why);
+		return err_set(r->e, r->line, 0, "bad %s '%.*s%s': %s", key,
+		    QUOTED(v), why);
+	if (canonical_u64(r, v) == -1)
+		return -1;
 	if (*out < min || *out > max)
 		return err_set(r->e, r->line, 0,
 		    "%s %llu out of range (%llu to %llu)", key, *out, min, max);
@@ -314,12 +398,33 @@ hexval(int c)
 	return -1;
 }
 
-/* Undo put_name's escapes; the result never grows. */
+/* The escape put_name writes for the byte C: 'n', 'x' and so on, or 0. */
+static int
+escape_of(int c)
+{
+	switch (c) {
+	case '\\':
+		return '\\';
+	case '\n':
+		return 'n';
+	case '\r':
+		return 'r';
+	case '\t':
+		return 't';
+	}
+	return c < 0x20 || c == 0x7f ? 'x' : 0;
+}
+
+/*
+ * Undo put_name's escapes; the result never grows.  Only the escapes
+ * put_name writes are taken: "\x79" for "y", or "\x0a" for "\n", would
+ * spell the same name another way.
+ */
 static char *
 read_name(struct reader *r, const char *s)
 {
 	char *name, *o;
-	int hi, lo, c;
+	int hi, lo, c, want;
 
 	if ((name = malloc(strlen(s) + 1)) == NULL) {
 		err_set(r->e, 0, 0, "out of memory");
@@ -339,16 +444,16 @@ read_name(struct reader *r, const char *s)
 		}
 		switch (*++s) {
 		case '\\':
-			*o++ = '\\';
+			c = '\\';
 			break;
 		case 'n':
-			*o++ = '\n';
+			c = '\n';
 			break;
 		case 'r':
-			*o++ = '\r';
+			c = '\r';
 			break;
 		case 't':
-			*o++ = '\t';
+			c = '\t';
 			break;
 		case 'x':
 			if ((hi = hexval(s[1])) < 0 ||
@@ -358,26 +463,99 @@ read_name(struct reader *r, const char *s)
 				    "lower-case hex digits");
 				goto fail;
 			}
-			if (hi == 0 && lo == 0) {
+			c = hi << 4 | lo;
+			if (c == 0) {
 				err_set(r->e, r->line, 0,
 				    "NUL byte in a feature name");
 				goto fail;
 			}
-			*o++ = (char)(hi << 4 | lo);
-			s += 2;
-			break;
+			if ((want = escape_of(c)) == 'x')
+				break;
+			if (want != 0)
+				err_set(r->e, r->line, 0, "not in canonical "
+				    "form: \"\\x%.2s\" in a feature name (the "
+				    "writer writes \"\\%c\")", s + 1, want);
+			else
+				err_set(r->e, r->line, 0, "not in canonical "
+				    "form: \"\\x%.2s\" in a feature name (the "
+				    "writer writes the byte itself)", s + 1);
+			goto fail;
 		default:
 			err_set(r->e, r->line, 0, "bad escape in a feature "
 			    "name: expected \\\\, \\n, \\r, \\t or \\xHH");
 			goto fail;
 		}
+		*o++ = (char)c;
+		if (*s == 'x')
+			s += 2;
 	}
 	*o = '\0';
+	if ((size_t)(o - name) > MODEL_MAXNAME) {
+		err_set(r->e, r->line, 0, "feature name of %zu bytes, longer "
+		    "than a model allows (%d)", (size_t)(o - name),
+		    MODEL_MAXNAME);
+		goto fail;
+	}
 	return name;
 
 fail:
 	free(name);
 	return NULL;
+}
+
+/* A feature name and its place, for finding names given twice. */
+struct named {
+	const char *name;
+	size_t	 i;
+};
+
+static int
+cmp_named(const void *a, const void *b)
+{
+	const struct named *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	if (c != 0)
+		return c;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/*
+ * Refuse a feature named twice: a column name would then stand for two
+ * features.  Sorting finds the pairs in O(n log n), where comparing each
+ * name with the others would take hours for a million.  The message names
+ * the first line, in file order, that repeats an earlier one; FIRST is
+ * the line of feature 0.
+ */
+static int
+distinct_names(struct reader *r, const struct iforest *f, long first)
+{
+	struct named *v;
+	size_t i, dup = SIZE_MAX, orig = 0;
+
+	if (f->nfeature < 2)
+		return 0;
+	if ((v = calloc(f->nfeature, sizeof *v)) == NULL)
+		return err_set(r->e, 0, 0, "out of memory");
+	for (i = 0; i < f->nfeature; i++) {
+		v[i].name = f->feature[i];
+		v[i].i = i;
+	}
+	qsort(v, f->nfeature, sizeof *v, cmp_named);
+	/* In a run of equal names, the second is the first repeat. */
+	for (i = 1; i < f->nfeature; i++)
+		if (strcmp(v[i].name, v[i - 1].name) == 0 &&
+		    (i < 2 || strcmp(v[i - 1].name, v[i - 2].name) != 0) &&
+		    v[i].i < dup) {
+			dup = v[i].i;
+			orig = v[i - 1].i;
+		}
+	free(v);
+	if (dup == SIZE_MAX)
+		return 0;
+	return err_set(r->e, first + (long)dup, 0, "feature \"%.*s%s\" "
+	    "named twice, on lines %ld and %ld", QUOTED(f->feature[dup]),
+	    first + (long)orig, first + (long)dup);
 }
 
 /* Split the current line at single spaces into exactly N fields. */
@@ -416,7 +594,9 @@ read_node(struct reader *r, const struct iforest *f, size_t i, size_t n,
 			    "expected 'l SIZE' (a leaf)");
 		if ((why = num_u64(fl[1], &u)) != NULL)
 			return err_set(r->e, r->line, 0,
-			    "bad leaf size '%s': %s", fl[1], why);
+			    "bad leaf size '%.*s%s': %s", QUOTED(fl[1]), why);
+		if (canonical_u64(r, fl[1]) == -1)
+			return -1;
 		if (u < 1 || u > f->psi)
 			return err_set(r->e, r->line, 0,
 			    "leaf size %llu out of range (1 to %zu)", u,
@@ -432,20 +612,26 @@ read_node(struct reader *r, const struct iforest *f, size_t i, size_t n,
 		return err_set(r->e, r->line, 0,
 		    "expected 's FEATURE SPLIT RIGHT' (a split)");
 	if ((why = num_u64(fl[1], &u)) != NULL)
-		return err_set(r->e, r->line, 0, "bad feature number '%s': %s",
-		    fl[1], why);
+		return err_set(r->e, r->line, 0,
+		    "bad feature number '%.*s%s': %s", QUOTED(fl[1]), why);
+	if (canonical_u64(r, fl[1]) == -1)
+		return -1;
 	if (u >= f->nfeature)
 		return err_set(r->e, r->line, 0,
 		    "feature number %llu out of range (0 to %zu)", u,
 		    f->nfeature - 1);
 	nd->feature = (int32_t)u;
 	if ((why = num_double(fl[2], &x)) != NULL)
-		return err_set(r->e, r->line, 0, "bad split value '%s': %s",
-		    fl[2], why);
+		return err_set(r->e, r->line, 0,
+		    "bad split value '%.*s%s': %s", QUOTED(fl[2]), why);
+	if (canonical_real(r, fl[2], x) == -1)
+		return -1;
 	nd->split = x;
 	if ((why = num_u64(fl[3], &u)) != NULL)
-		return err_set(r->e, r->line, 0, "bad right child '%s': %s",
-		    fl[3], why);
+		return err_set(r->e, r->line, 0,
+		    "bad right child '%.*s%s': %s", QUOTED(fl[3]), why);
+	if (canonical_u64(r, fl[3]) == -1)
+		return -1;
 	if (u <= i + 1 || u >= n)
 		return err_set(r->e, r->line, 0, "right child %llu must be a "
 		    "later node of this tree, after the left child "
@@ -583,8 +769,10 @@ read_samples(struct reader *r, unsigned long long *out)
 		return 0;
 	}
 	if ((why = num_u64(v, out)) != NULL)
-		return err_set(r->e, r->line, 0, "bad samples '%s': %s", v,
-		    why);
+		return err_set(r->e, r->line, 0, "bad samples '%.*s%s': %s",
+		    QUOTED(v), why);
+	if (canonical_u64(r, v) == -1)
+		return -1;
 	if (*out < 1 || *out > IFOREST_MAXSAMPLE)
 		return err_set(r->e, r->line, 0,
 		    "samples %llu out of range (1 to %zu)", *out,
@@ -592,25 +780,28 @@ read_samples(struct reader *r, unsigned long long *out)
 	return 0;
 }
 
+/*
+ * Read "KEY X", a real number, into *OUT.  With AUTOP not NULL, "KEY
+ * auto" is allowed too, and *AUTOP says whether it was given.
+ */
 static int
-read_real(struct reader *r, const char *key, double *out)
+read_real(struct reader *r, const char *key, double *out, int *autop)
 {
 	const char *v, *why;
 	char what[64];
 
-	snprintf(what, sizeof what, "'%s X'", key);
+	snprintf(what, sizeof what, autop != NULL ? "'%s auto|X'" :
+	    "'%s X'", key);
 	if (need_line(r, what) == -1)
 		return -1;
 	if ((v = value_of(r, key)) == NULL)
 		return err_set(r->e, r->line, 0, "expected %s", what);
-	if (strcmp(key, "contamination") == 0 && strcmp(v, "auto") == 0) {
-		*out = -1;
+	if (autop != NULL && (*autop = strcmp(v, "auto") == 0))
 		return 0;
-	}
 	if ((why = num_double(v, out)) != NULL)
-		return err_set(r->e, r->line, 0, "bad %s '%s': %s", key, v,
-		    why);
-	return 0;
+		return err_set(r->e, r->line, 0, "bad %s '%.*s%s': %s", key,
+		    QUOTED(v), why);
+	return canonical_real(r, v, *out);
 }
 
 static int
@@ -628,7 +819,9 @@ read_magic(struct reader *r)
 		return err_set(r->e, r->line, 0, "not a model file");
 	if (num_u64(v, &version) != NULL)
 		return err_set(r->e, r->line, 0,
-		    "not a model file: bad version '%s'", v);
+		    "not a model file: bad version '%.*s%s'", QUOTED(v));
+	if (canonical_u64(r, v) == -1)
+		return -1;
 	if (version != MODEL_VERSION)
 		return err_set(r->e, r->line, 0, "unsupported model version "
 		    "%llu (this program reads version %d)", version,
@@ -643,6 +836,7 @@ read_header(struct reader *r, struct iforest *f)
 	const char *v;
 	char **names;
 	size_t cap = 0;
+	int isauto;
 
 	if (read_magic(r) == -1)
 		return -1;
@@ -669,6 +863,8 @@ read_header(struct reader *r, struct iforest *f)
 			return -1;
 		f->nfeature++;
 	}
+	if (distinct_names(r, f, 3) == -1)
+		return -1;
 
 	if (read_count(r, "trees", 1, IFOREST_MAXTREES, &n) == -1)
 		return -1;
@@ -692,13 +888,17 @@ read_header(struct reader *r, struct iforest *f)
 		return -1;
 	f->params.seed = n;
 
-	if (read_real(r, "contamination", &f->params.contamination) == -1)
+	/* "auto" is kept as -1, a value no file may give. */
+	if (read_real(r, "contamination", &f->params.contamination,
+	    &isauto) == -1)
 		return -1;
-	if (f->params.contamination != -1 &&
-	    !(f->params.contamination > 0 && f->params.contamination <= 0.5))
+	if (isauto)
+		f->params.contamination = -1;
+	else if (!(f->params.contamination > 0 &&
+	    f->params.contamination <= 0.5))
 		return err_set(r->e, r->line, 0,
 		    "contamination must be in (0, 0.5] or auto");
-	if (read_real(r, "threshold", &f->threshold) == -1)
+	if (read_real(r, "threshold", &f->threshold, NULL) == -1)
 		return -1;
 	if (!(f->threshold > 0 && f->threshold <= 1))
 		return err_set(r->e, r->line, 0,
@@ -744,7 +944,8 @@ model_read(FILE *fp, struct err *e)
 {
 	struct reader r;
 	struct iforest *f;
-	size_t i;
+	struct iforest_tree *tree;
+	size_t i, cap = 0;
 
 	memset(&r, 0, sizeof r);
 	r.fp = fp;
@@ -756,13 +957,22 @@ model_read(FILE *fp, struct err *e)
 	}
 	if (read_header(&r, f) == -1)
 		goto fail;
-	if ((f->tree = calloc(f->params.ntree, sizeof *f->tree)) == NULL) {
-		err_set(e, 0, 0, "out of memory");
-		goto fail;
-	}
-	f->ntree = f->params.ntree;
-	for (i = 0; i < f->ntree; i++) {
-		if (read_tree(&r, f, &f->tree[i], f->ntree - i) == -1)
+	/* As for the nodes: room for the trees that are really there. */
+	for (i = 0; i < f->params.ntree; i++) {
+		if (i == cap) {
+			cap = cap == 0 ? 16 : 2 * cap;
+			if (cap > f->params.ntree)
+				cap = f->params.ntree;
+			if ((tree = realloc(f->tree, cap * sizeof *tree)) ==
+			    NULL) {
+				err_set(e, 0, 0, "out of memory");
+				goto fail;
+			}
+			f->tree = tree;
+		}
+		memset(&f->tree[i], 0, sizeof f->tree[i]);
+		f->ntree = i + 1;
+		if (read_tree(&r, f, &f->tree[i], f->params.ntree - i) == -1)
 			goto fail;
 	}
 	if (read_checksum(&r) == -1)
@@ -927,9 +1137,9 @@ fail:
 }
 
 /*
- * Write F straight into PATH, a device or a FIFO, as into a stream: it
- * cannot be replaced, and renaming a file over it would destroy the node.
- * Nothing is created and nothing truncated.
+ * Write F straight into PATH, a character device or a FIFO, as into a
+ * stream: it cannot be replaced, and renaming a file over it would
+ * destroy the node.  Nothing is created and nothing truncated.
  */
 static int
 write_into(const char *path, const struct iforest *f, struct err *e)
@@ -942,7 +1152,7 @@ write_into(const char *path, const struct iforest *f, struct err *e)
 		return err_sys(e, "cannot open");
 	/* Look again at what was opened: the name may have changed hands. */
 	if (fstat(fd, &st) == -1 || S_ISREG(st.st_mode) ||
-	    S_ISDIR(st.st_mode)) {
+	    S_ISDIR(st.st_mode) || S_ISBLK(st.st_mode)) {
 		close(fd);
 		return err_set(e, 0, 0, "changed while the model was being "
 		    "saved; try again");
@@ -1038,7 +1248,9 @@ fail:
 /*
  * Decide what saving to PATH means from what is there now: a regular
  * file, or nothing, is replaced atomically; a link, by its target; a
- * device or a FIFO is written into; a directory or a socket is refused.
+ * character device or a FIFO is written into; a directory, a socket or a
+ * block device is refused.  A model written over the start of a disk or
+ * a partition is never what was meant, and would wreck what it holds.
  */
 int
 model_save(const char *path, const struct iforest *f, struct err *e)
@@ -1054,6 +1266,9 @@ model_save(const char *path, const struct iforest *f, struct err *e)
 		if (S_ISSOCK(st.st_mode))
 			return err_set(e, 0, 0, "is a socket: a model cannot "
 			    "be written into it");
+		if (S_ISBLK(st.st_mode))
+			return err_set(e, 0, 0, "is a block device: refusing "
+			    "to overwrite it");
 		if (!S_ISREG(st.st_mode))
 			return write_into(path, f, e);
 		mode = st.st_mode & 0777;

@@ -6,10 +6,16 @@
  * text that reads back exactly, so a model moves between machines without
  * losing a bit.  The last line carries a checksum of everything before it.
  *
- * Reading is strict: a wrong magic or version, a missing or malformed
- * line, a value out of range, a tree whose structure or leaf counts do not
- * add up, trailing data, a truncated file or a checksum that does not
- * match is refused with the line that is wrong in e->line.
+ * Reading is strict and canonical: it accepts exactly the text the writer
+ * would write for the forest it describes.  A wrong magic or version, a
+ * missing or malformed line, a number not spelled as the writer spells it
+ * (a leading zero, "0.50" for "0.5"), an escape the writer would not use,
+ * a feature named twice, a value out of range, a tree whose structure or
+ * leaf counts do not add up, trailing data, a truncated file or a
+ * checksum that does not match is refused with the line that is wrong in
+ * e->line.  A line longer than MODEL_MAXLINE bytes is refused before more
+ * of it is read, and nothing is allocated for a count before the lines it
+ * counts are there.
  */
 #ifndef MODEL_H
 #define MODEL_H
@@ -22,7 +28,18 @@
 #define MODEL_MAGIC	"iforest-model"
 #define MODEL_VERSION	1
 
-/* Write F to FP.  -1 on a stream error. */
+/*
+ * The longest feature name a model holds, in bytes, and the longest line
+ * of a model, LF excluded: a feature line of such a name with every byte
+ * escaped as \xHH.
+ */
+#define MODEL_MAXNAME	16384
+#define MODEL_MAXLINE	(8 + 4 * MODEL_MAXNAME)
+
+/*
+ * Write F to FP.  -1 on a stream error, or, before anything is written,
+ * when a feature name is longer than MODEL_MAXNAME.
+ */
 int	model_write(FILE *fp, const struct iforest *f, struct err *e);
 
 /*
@@ -35,9 +52,10 @@ int	model_write(FILE *fp, const struct iforest *f, struct err *e);
  *  - a symbolic link: the same for the file it leads to, in that file's
  *    own folder, so the link stays; a link to nothing creates the file it
  *    names when that file's folder exists.
- *  - a device or a FIFO: opened (never created or truncated) and written
- *    into like a stream, which is not atomic.
- *  - a directory or a socket: refused.
+ *  - a character device or a FIFO: opened (never created or truncated)
+ *    and written into like a stream, which is not atomic.
+ *  - a directory, a socket or a block device: refused (a model written
+ *    over the start of a disk is never what was meant).
  */
 int	model_save(const char *path, const struct iforest *f, struct err *e);
 

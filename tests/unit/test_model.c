@@ -2,6 +2,9 @@
  * test_model.c - the model file: exact round trips, strict reading of
  * damaged and hand-made files, and atomic saving.
  */
+/* mknod, for a block device node of our own. */
+#define _XOPEN_SOURCE 700
+
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -19,6 +22,7 @@
 
 #include "forest.h"
 #include "model.h"
+#include "num.h"
 #include "rng.h"
 #include "unit.h"
 
@@ -262,6 +266,42 @@ edit(char *text, const char *from, const char *to)
 	return 1;
 }
 
+/*
+ * Change one digit of the number that starts at P and ends at a space so
+ * that it is still the text num_format gives for its value.  0 if no
+ * digit can be so changed.
+ */
+static int
+canonical_edit(char *p)
+{
+	char num[NUM_BUFSZ], back[NUM_BUFSZ];
+	size_t n = strcspn(p, " "), k;
+	double x;
+	int d, was;
+
+	if (n >= sizeof num)
+		return 0;
+	for (k = n; k-- > 0;) {
+		if (p[k] < '0' || p[k] > '9')
+			continue;
+		was = p[k];
+		for (d = '0'; d <= '9'; d++) {
+			if (d == was)
+				continue;
+			p[k] = (char)d;
+			memcpy(num, p, n);
+			num[n] = '\0';
+			if (num_double(num, &x) == NULL) {
+				num_format(back, x);
+				if (strcmp(back, num) == 0)
+					return 1;
+			}
+		}
+		p[k] = (char)was;
+	}
+	return 0;
+}
+
 /* Any edit that keeps the syntax is caught by the checksum. */
 static void
 test_edited(void)
@@ -279,14 +319,15 @@ test_edited(void)
 	lines = count_lines(text, len);
 	last = (long)lines;
 
-	/* A digit of a split value. */
+	/*
+	 * A digit of a split value, changed so that the number is still
+	 * spelled as the writer would spell it: only the checksum can tell.
+	 */
 	copy = strdup(text);
 	p = strstr(copy, "\ns ");
 	CHECK(p != NULL);
 	p = strchr(p + 3, ' ') + 1;	/* the split value */
-	while (*p < '0' || *p > '9')
-		p++;
-	*p = *p == '9' ? '8' : *p + 1;
+	CHECK(canonical_edit(p));
 	CHECK(refused(copy, last, "checksum mismatch: the file was edited "
 	    "or damaged"));
 	free(copy);
@@ -532,6 +573,268 @@ test_hand_made(void)
 }
 
 /*
+ * A valid model of two features, a tree of three nodes.  Each case below
+ * changes one thing in it and seals it with a correct checksum, so what
+ * refuses it is the reader's own check.
+ */
+#define BASE \
+	"iforest-model 1\n" "features 2\n" "feature x\n" "feature y\n" \
+	"trees 1\n" "samples 4\n" "rows 1000\n" "psi 4\n" "seed 0\n" \
+	"contamination 0.25\n" "threshold 0.5\n" "tree 3\n" "s 1 0.5 2\n" \
+	"l 1\n" "l 3\n"
+
+/* BASE with its first FROM replaced by TO, and sealed. */
+static char *
+variant(const char *from, const char *to)
+{
+	static char buf[1024];
+	const char *p = strstr(BASE, from);
+
+	if (p == NULL) {
+		CHECK(!"variant: no such text in BASE");
+		return sealed(BASE, "");
+	}
+	snprintf(buf, sizeof buf, "%.*s%s%s", (int)(p - BASE), BASE, to,
+	    p + strlen(from));
+	return sealed(buf, "");
+}
+
+/* Does BASE with FROM replaced by TO read as a model? */
+static int
+accepted(const char *from, const char *to)
+{
+	const char *m = variant(from, to);
+	struct iforest *f;
+	struct err e;
+
+	if ((f = from_text(m, strlen(m), &e)) == NULL) {
+		fprintf(stderr, "refused (%ld: %s):\n%s", e.line, e.msg, m);
+		return 0;
+	}
+	iforest_free(f);
+	return 1;
+}
+
+/*
+ * Reading is canonical: numbers spelled otherwise than the writer spells
+ * them, escapes it does not use and a feature named twice are refused,
+ * each with its line, even under a correct checksum.
+ */
+static void
+test_canonical(void)
+{
+	CHECK(accepted("x", "x"));
+
+	/* Whole numbers: no leading zero. */
+	CHECK(refused(variant("iforest-model 1\n", "iforest-model 01\n"), 1,
+	    "not in canonical form: \"01\" (the writer writes \"1\")"));
+	CHECK(refused(variant("features 2\n", "features 02\n"), 2,
+	    "not in canonical form: \"02\" (the writer writes \"2\")"));
+	CHECK(refused(variant("trees 1\n", "trees 0001\n"), 5,
+	    "not in canonical form: \"0001\" (the writer writes \"1\")"));
+	CHECK(refused(variant("samples 4\n", "samples 04\n"), 6,
+	    "not in canonical form: \"04\""));
+	CHECK(refused(variant("rows 1000\n", "rows 01000\n"), 7,
+	    "not in canonical form: \"01000\" (the writer writes "
+	    "\"1000\")"));
+	CHECK(refused(variant("psi 4\n", "psi 004\n"), 8,
+	    "not in canonical form: \"004\""));
+	CHECK(refused(variant("seed 0\n", "seed 00\n"), 9,
+	    "not in canonical form: \"00\" (the writer writes \"0\")"));
+	CHECK(refused(variant("tree 3\n", "tree 03\n"), 12,
+	    "not in canonical form: \"03\""));
+	CHECK(refused(variant("s 1 0.5 2\n", "s 01 0.5 2\n"), 13,
+	    "not in canonical form: \"01\""));
+	CHECK(refused(variant("s 1 0.5 2\n", "s 1 0.5 02\n"), 13,
+	    "not in canonical form: \"02\""));
+	CHECK(refused(variant("l 3\n", "l 03\n"), 15,
+	    "not in canonical form: \"03\" (the writer writes \"3\")"));
+	CHECK(refused(variant("rows 1000\n", "rows +1000\n"), 7,
+	    "bad rows '+1000'"));
+
+	/* Reals: exactly the text num_format gives. */
+	CHECK(refused(variant("contamination 0.25\n",
+	    "contamination 0.250\n"), 10, "not in canonical form: "
+	    "\"0.250\" (the writer writes \"0.25\")"));
+	CHECK(refused(variant("contamination 0.25\n",
+	    "contamination +0.25\n"), 10, "not in canonical form: "
+	    "\"+0.25\" (the writer writes \"0.25\")"));
+	CHECK(refused(variant("contamination 0.25\n",
+	    "contamination .25\n"), 10, "not in canonical form: \".25\""));
+	CHECK(refused(variant("contamination 0.25\n",
+	    "contamination 2.5e-1\n"), 10, "not in canonical form: "
+	    "\"2.5e-1\""));
+	CHECK(refused(variant("threshold 0.5\n", "threshold 0.50\n"), 11,
+	    "not in canonical form: \"0.50\" (the writer writes \"0.5\")"));
+	CHECK(refused(variant("threshold 0.5\n", "threshold +.5\n"), 11,
+	    "not in canonical form: \"+.5\" (the writer writes \"0.5\")"));
+	CHECK(refused(variant("threshold 0.5\n", "threshold 5e-1\n"), 11,
+	    "not in canonical form: \"5e-1\" (the writer writes \"0.5\")"));
+	CHECK(refused(variant("threshold 0.5\n", "threshold 0.5e0\n"), 11,
+	    "not in canonical form: \"0.5e0\""));
+	CHECK(refused(variant("s 1 0.5 2\n", "s 1 0.500 2\n"), 13,
+	    "not in canonical form: \"0.500\" (the writer writes \"0.5\")"));
+	CHECK(refused(variant("s 1 0.5 2\n", "s 1 -0.0 2\n"), 13,
+	    "not in canonical form: \"-0.0\" (the writer writes \"-0\")"));
+	CHECK(refused(variant("s 1 0.5 2\n", "s 1 1e-400 2\n"), 13,
+	    "not in canonical form: \"1e-400\" (the writer writes \"0\")"));
+	CHECK(accepted("s 1 0.5 2\n", "s 1 -0 2\n"));
+	CHECK(accepted("s 1 0.5 2\n", "s 1 1e-05 2\n"));
+	CHECK(accepted("s 1 0.5 2\n", "s 1 0.1 2\n"));
+	CHECK(refused(variant("s 1 0.5 2\n", "s 1 0.10000000000000001 2\n"),
+	    13, "not in canonical form: \"0.10000000000000001\" (the "
+	    "writer writes \"0.1\")"));
+
+	/* Only auto or a fraction in (0, 0.5]: -1 is not auto. */
+	CHECK(refused(variant("contamination 0.25\n", "contamination -1\n"),
+	    10, "contamination must be in (0, 0.5] or auto"));
+	CHECK(refused(variant("contamination 0.25\n", "contamination 0\n"),
+	    10, "contamination must be in (0, 0.5] or auto"));
+	CHECK(accepted("contamination 0.25\n", "contamination 0.5\n"));
+	CHECK(accepted("contamination 0.25\n", "contamination auto\n"));
+
+	/* Escapes: only for the bytes the writer escapes. */
+	CHECK(refused(variant("feature x\n", "feature \\x78\n"), 3,
+	    "not in canonical form: \"\\x78\" in a feature name (the writer "
+	    "writes the byte itself)"));
+	CHECK(refused(variant("feature x\n", "feature x\\xaa\n"), 3,
+	    "not in canonical form: \"\\xaa\" in a feature name (the writer "
+	    "writes the byte itself)"));
+	CHECK(refused(variant("feature x\n", "feature x\\x0a\n"), 3,
+	    "not in canonical form: \"\\x0a\" in a feature name (the writer "
+	    "writes \"\\n\")"));
+	CHECK(refused(variant("feature x\n", "feature x\\x09\n"), 3,
+	    "not in canonical form: \"\\x09\" in a feature name (the writer "
+	    "writes \"\\t\")"));
+	CHECK(refused(variant("feature x\n", "feature x\\x0d\n"), 3,
+	    "not in canonical form: \"\\x0d\" in a feature name (the writer "
+	    "writes \"\\r\")"));
+	CHECK(refused(variant("feature x\n", "feature x\\x5c\n"), 3,
+	    "not in canonical form: \"\\x5c\" in a feature name (the writer "
+	    "writes \"\\\\\")"));
+	CHECK(accepted("feature x\n", "feature x\\x01\\x1f\\x7f\n"));
+	CHECK(accepted("feature x\n", "feature x\xaa\xc2\xb0\n"));
+	CHECK(accepted("feature x\n", "feature x\\n\\r\\t\\\\\n"));
+
+	/* Feature names are distinct; the first repeat is named. */
+	CHECK(refused(variant("feature y\n", "feature x\n"), 4,
+	    "feature \"x\" named twice, on lines 3 and 4"));
+	CHECK(refused(variant("features 2\nfeature x\nfeature y\n",
+	    "features 4\nfeature b\nfeature a\nfeature b\nfeature a\n"), 5,
+	    "feature \"b\" named twice, on lines 3 and 5"));
+	CHECK(refused(variant("features 2\nfeature x\nfeature y\n",
+	    "features 3\nfeature a\\n\nfeature b\nfeature a\\n\n"), 5,
+	    "feature \"a\n\" named twice, on lines 3 and 5"));
+	CHECK(accepted("feature y\n", "feature x \n"));
+	CHECK(accepted("feature y\n", "feature X\n"));
+}
+
+/* A string of N bytes C, as a new string. */
+static char *
+repeat(int c, size_t n)
+{
+	char *s = malloc(n + 1);
+
+	if (s != NULL) {
+		memset(s, c, n);
+		s[n] = '\0';
+	}
+	return s;
+}
+
+/*
+ * Lines are bounded: the longest a writer makes, a name of MODEL_MAXNAME
+ * control bytes, reads back; a longer name is not written; a longer line
+ * is refused as soon as it is too long, whatever follows.
+ */
+static void
+test_long_lines(void)
+{
+	struct iforest *f = train(2, 8, -1, 3, 50), *g;
+	struct err e;
+	char *name, *text, *saved, *m, *p;
+	size_t len = 0, n;
+	FILE *fp;
+
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	saved = f->feature[0];
+
+	/* The longest line there is: exactly MODEL_MAXLINE bytes. */
+	f->feature[0] = name = repeat('\x01', MODEL_MAXNAME);
+	text = to_text(f, &len);
+	CHECK(text != NULL);
+	if (text == NULL)
+		return;
+	p = strstr(text, "\nfeature ") + 1;	/* line 3 */
+	CHECK((size_t)(strchr(p, '\n') - p) == MODEL_MAXLINE);
+	g = from_text(text, len, &e);
+	CHECK(g != NULL && strcmp(g->feature[0], name) == 0);
+	iforest_free(g);
+	free(text);
+	free(name);
+
+	/* One byte more is not written at all. */
+	f->feature[0] = name = repeat('x', MODEL_MAXNAME + 1);
+	text = NULL;
+	len = 0;
+	fp = open_memstream(&text, &len);
+	CHECK(fp != NULL && model_write(fp, f, &e) == -1);
+	CHECK_STR(e.msg, "feature 1: name of 16385 bytes, longer than a "
+	    "model allows (16384)");
+	if (fp != NULL)
+		fclose(fp);
+	CHECK(len == 0);
+	free(text);
+	free(name);
+	f->feature[0] = saved;
+	iforest_free(f);
+
+	/* Nor read, though its line is short enough. */
+	name = repeat('x', MODEL_MAXNAME + 1);
+	n = strlen(name) + 64;
+	m = malloc(n);
+	snprintf(m, n, "iforest-model 1\nfeatures 1\nfeature %s\n", name);
+	CHECK(refused(m, 3, "feature name of 16385 bytes, longer than a "
+	    "model allows (16384)"));
+	free(m);
+	free(name);
+
+	/* A line one byte longer than the longest, and an endless one. */
+	name = repeat('y', MODEL_MAXLINE - 8 + 1);
+	n = strlen(name) + 64;
+	m = malloc(n);
+	snprintf(m, n, "iforest-model 1\nfeatures 1\nfeature %s\n", name);
+	CHECK(refused(m, 3, "line longer than 65544 bytes"));
+	free(m);
+	free(name);
+
+	/*
+	 * A megabyte of NUL bytes, as /dev/zero gives without end: the
+	 * reading stops right after the longest line allowed.
+	 */
+	m = calloc(1, (size_t)1 << 20);
+	fp = m == NULL ? NULL : fmemopen(m, (size_t)1 << 20, "r");
+	CHECK(fp != NULL);
+	if (fp != NULL) {
+		if ((g = model_read(fp, &e)) != NULL)
+			iforest_free(g);
+		CHECK(g == NULL && e.line == 1);
+		CHECK_STR(e.msg, "line longer than 65544 bytes");
+		CHECK(ftell(fp) == MODEL_MAXLINE + 1);
+		fclose(fp);
+	}
+	free(m);
+
+	/* A read error is reported as one, not as the end of the file. */
+	if ((g = model_load("/", &e)) != NULL)
+		iforest_free(g);
+	CHECK(g == NULL && e.line == 0);
+	CHECK(strncmp(e.msg, "cannot read: ", 13) == 0);
+}
+
+/*
  * Absurd counts are refused before anything is allocated for them: a
  * file claiming two billion features but holding one fails at once.
  */
@@ -598,6 +901,14 @@ slurp(const char *path, size_t *len)
 	*len = fread(buf, 1, (size_t)n, fp);
 	fclose(fp);
 	return buf;
+}
+
+static int
+is_link(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
 }
 
 static void
@@ -711,6 +1022,28 @@ test_save(void)
 		}
 	}
 
+	/*
+	 * A block device is refused, even through a link: a model written
+	 * over the start of a disk is never what was meant.  Device 0 has
+	 * no driver, so nothing could be written into it by mistake.
+	 */
+	snprintf(sub, sizeof sub, "%s/disk", dir);
+	if (mknod(sub, S_IFBLK | 0600, 0) == 0) {
+		CHECK(model_save(sub, a, &e) == -1);
+		CHECK_STR(e.msg, "is a block device: refusing to overwrite it");
+		CHECK(lstat(sub, &st) == 0 && S_ISBLK(st.st_mode));
+		snprintf(sub, sizeof sub, "%s/disk.model", dir);
+		CHECK(symlink("disk", sub) == 0);
+		CHECK(model_save(sub, a, &e) == -1);
+		CHECK_STR(e.msg, "is a block device: refusing to overwrite it");
+		CHECK(is_link(sub));
+		unlink(sub);
+		snprintf(sub, sizeof sub, "%s/disk", dir);
+		CHECK(lstat(sub, &st) == 0 && S_ISBLK(st.st_mode));
+		unlink(sub);
+	}
+	CHECK(entries(dir) == 1);
+
 	/* Loading what is not there. */
 	snprintf(sub, sizeof sub, "%s/nothing.model", dir);
 	CHECK(model_load(sub, &e) == NULL);
@@ -738,14 +1071,6 @@ holds(const char *path, const struct iforest *f)
 	free(text);
 	free(want);
 	return same;
-}
-
-static int
-is_link(const char *path)
-{
-	struct stat st;
-
-	return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
 }
 
 /*
@@ -879,6 +1204,8 @@ main(void)
 {
 	test_huge_counts();	/* first, while the peak is still low */
 	test_round_trip();
+	test_canonical();
+	test_long_lines();
 	test_truncated();
 	test_edited();
 	test_hand_made();
