@@ -25,8 +25,6 @@
 #include "model.h"
 #include "num.h"
 
-/* A field is quoted in a message up to this many bytes. */
-
 struct options {
 	struct iforest_params p;
 	char	**want;		/* -f names, or NULL for the default */
@@ -50,6 +48,23 @@ struct counts {
 	uint64_t skipped;	/* rows with a missing value */
 	double	*lo, *hi;	/* each feature's range in the rows used */
 };
+
+/* A name and its place: a column of the header, or in the -f list. */
+struct column {
+	const char *name;
+	size_t	 i;
+};
+
+static int
+cmp_column(const void *a, const void *b)
+{
+	const struct column *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	if (c != 0)
+		return c;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
 
 static const char usage_text[] =
     "usage: iforest-train [-v] [-c contamination] [-f features]"
@@ -109,13 +124,16 @@ bad_value(const char *what, const char *arg)
 /*
  * Split the -f list into names.  An empty name or one given twice is a
  * mistake on the command line, so it is caught here, before any input is
- * read.  Returns 0, or -1 with the message printed.
+ * read; names given twice are found by sorting a copy of the list, which
+ * stays fast for a list of a million.  Returns 0, or -1 with the message
+ * printed.
  */
 static int
 split_names(const char *list, struct options *o)
 {
 	const char *s, *comma;
-	size_t i, n = 1, len;
+	struct column *sorted;
+	size_t i, n = 1, len, twice = SIZE_MAX;
 
 	for (s = list; *s != '\0'; s++)
 		if (*s == ',')
@@ -140,12 +158,27 @@ split_names(const char *list, struct options *o)
 		}
 		memcpy(o->want[o->nwant], s, len);
 		o->want[o->nwant++][len] = '\0';
-		for (i = 0; i + 1 < o->nwant; i++)
-			if (strcmp(o->want[i], o->want[o->nwant - 1]) == 0) {
-				diag_warn("-f: feature \"%s\" is listed twice",
-				    o->want[i]);
-				return -1;
-			}
+	}
+
+	if ((sorted = calloc(n, sizeof *sorted)) == NULL) {
+		diag_sys("-f");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		sorted[i].name = o->want[i];
+		sorted[i].i = i;
+	}
+	qsort(sorted, n, sizeof *sorted, cmp_column);
+	/* Of the names repeated, the one repeated first in the list. */
+	for (i = 1; i < n; i++)
+		if (strcmp(sorted[i - 1].name, sorted[i].name) == 0 &&
+		    sorted[i].i < twice)
+			twice = sorted[i].i;
+	free(sorted);
+	if (twice < n) {
+		diag_warn("-f: feature \"%s\" is listed twice",
+		    o->want[twice]);
+		return -1;
 	}
 	return 0;
 }
@@ -192,6 +225,10 @@ parse_options(int argc, char *argv[], struct options *o)
 			o->p.ntree = (size_t)v;
 			break;
 		case 'o':
+			if (*optarg == '\0') {
+				diag_warn("-o: the model file name is empty");
+				return diag_usage(usage_text);
+			}
 			o->output = optarg;
 			break;
 		case 'r':
@@ -233,16 +270,60 @@ parse_options(int argc, char *argv[], struct options *o)
 	return diag_operand(argc, argv, optind, usage_text, &o->input);
 }
 
-/* How many header fields are named NAME? */
-static size_t
-count_named(const struct csv_record *hdr, const char *name)
-{
-	size_t i, n = 0;
+/*
+ * The header's fields sorted by name, then column: a name is found by a
+ * binary search, and the columns of one name lie side by side.  Looking
+ * each name up by a scan of the header instead takes time in the square
+ * of the columns, which is minutes for a few hundred thousand of them.
+ */
+struct header {
+	const char *file;
+	const struct csv_record *rec;
+	struct column *by_name;
+};
 
-	for (i = 0; i < hdr->nfield; i++)
-		if (strcmp(hdr->field[i], name) == 0)
-			n++;
-	return n;
+static int
+index_header(const char *file, const struct csv_record *rec,
+    struct header *h)
+{
+	size_t i;
+
+	h->file = file;
+	h->rec = rec;
+	if ((h->by_name = calloc(rec->nfield, sizeof *h->by_name)) == NULL) {
+		diag_sys("out of memory");
+		return -1;
+	}
+	for (i = 0; i < rec->nfield; i++) {
+		h->by_name[i].name = rec->field[i];
+		h->by_name[i].i = i;
+	}
+	qsort(h->by_name, rec->nfield, sizeof *h->by_name, cmp_column);
+	return 0;
+}
+
+/*
+ * The first column named NAME, or -1; *COUNT gets how many columns have
+ * that name.
+ */
+static long
+lookup(const struct header *h, const char *name, size_t *count)
+{
+	size_t lo = 0, hi = h->rec->nfield, mid, end;
+
+	/* The first entry not below NAME. */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (strcmp(h->by_name[mid].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (end = lo; end < h->rec->nfield &&
+	    strcmp(h->by_name[end].name, name) == 0; end++)
+		continue;
+	*count = end - lo;
+	return end > lo ? (long)h->by_name[lo].i : -1;
 }
 
 /*
@@ -251,27 +332,37 @@ count_named(const struct csv_record *hdr, const char *name)
  * iforest-score.  Returns the index or -1.
  */
 static long
-find_column(const char *file, const struct csv_record *hdr,
-    const char *name)
+find_column(const struct header *h, const char *name)
 {
-	long i = csv_find(hdr, name);
+	size_t n;
+	long i = lookup(h, name, &n);
 
 	if (i < 0) {
-		diag_at(file, hdr->line, "no column \"%s\" in the header",
-		    name);
+		diag_at(h->file, h->rec->line, "no column \"%s\" in the"
+		    " header", name);
 		return -1;
 	}
-	if (count_named(hdr, name) > 1) {
-		diag_at(file, hdr->line, "column \"%s\" appears twice in the"
-		    " header", name);
+	if (n > 1) {
+		diag_at(h->file, h->rec->line, "column \"%s\" appears twice"
+		    " in the header", name);
 		return -1;
 	}
 	return i;
 }
 
 static int
-add_feature(struct features *fs, size_t col, const char *name)
+add_feature(const struct header *h, struct features *fs, size_t col,
+    const char *name)
 {
+	size_t len = strlen(name);
+
+	/* Caught here, before the input is read, not when saving. */
+	if (len > MODEL_MAXNAME) {
+		diag_at(h->file, h->rec->line, "column %zu: name of %zu"
+		    " bytes, longer than a model allows (%d)", col + 1, len,
+		    MODEL_MAXNAME);
+		return -1;
+	}
 	if ((fs->name[fs->n] = strdup(name)) == NULL) {
 		diag_sys("out of memory");
 		return -1;
@@ -288,33 +379,37 @@ static int
 choose_features(const char *file, const struct csv_record *hdr,
     const struct options *o, struct features *fs)
 {
+	struct header h;
 	long t = 0, c;
 	size_t i;
+	int rc = -1;
 
-	if (o->timecol != NULL && (t = find_column(file, hdr,
-	    o->timecol)) < 0)
+	if (index_header(file, hdr, &h) == -1)
 		return -1;
+	if (o->timecol != NULL && (t = find_column(&h, o->timecol)) < 0)
+		goto out;
 	fs->col = calloc(hdr->nfield, sizeof *fs->col);
 	fs->name = calloc(hdr->nfield, sizeof *fs->name);
 	if (fs->col == NULL || fs->name == NULL) {
 		diag_sys("out of memory");
-		return -1;
+		goto out;
 	}
 
 	if (o->want != NULL) {
 		for (i = 0; i < o->nwant; i++) {
-			if ((c = find_column(file, hdr, o->want[i])) < 0)
-				return -1;
+			if ((c = find_column(&h, o->want[i])) < 0)
+				goto out;
 			if (o->timecol != NULL && c == t) {
 				diag_at(file, hdr->line, "column \"%s\" is"
 				    " the time column (-t) and cannot be a"
 				    " feature", o->want[i]);
-				return -1;
+				goto out;
 			}
-			if (add_feature(fs, (size_t)c, o->want[i]) == -1)
-				return -1;
+			if (add_feature(&h, fs, (size_t)c, o->want[i]) == -1)
+				goto out;
 		}
-		return 0;
+		rc = 0;
+		goto out;
 	}
 
 	for (i = 0; i < hdr->nfield; i++) {
@@ -323,18 +418,21 @@ choose_features(const char *file, const struct csv_record *hdr,
 		if (hdr->len[i] == 0) {
 			diag_at(file, hdr->line, "column %zu has no name;"
 			    " name it, or list the features with -f", i + 1);
-			return -1;
+			goto out;
 		}
-		if (find_column(file, hdr, hdr->field[i]) < 0 ||
-		    add_feature(fs, i, hdr->field[i]) == -1)
-			return -1;
+		if (find_column(&h, hdr->field[i]) < 0 ||
+		    add_feature(&h, fs, i, hdr->field[i]) == -1)
+			goto out;
 	}
 	if (fs->n == 0) {
 		diag_at(file, hdr->line, "no feature columns: the header"
 		    " names only the time column \"%s\"", hdr->field[t]);
-		return -1;
+		goto out;
 	}
-	return 0;
+	rc = 0;
+out:
+	free(h.by_name);
+	return rc;
 }
 
 /* Take the row X of NF values into the ranges of the rows used. */
@@ -451,7 +549,10 @@ save(const struct options *o, const struct iforest *f)
 	struct err e;
 
 	if (strcmp(o->output, "-") == 0) {
-		model_write(stdout, f, &e);
+		if (model_write(stdout, f, &e) == -1 && !ferror(stdout)) {
+			diag_err(NULL, &e);
+			return -1;
+		}
 		return 0;
 	}
 	if (model_save(o->output, f, &e) == -1) {

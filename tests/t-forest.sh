@@ -168,6 +168,56 @@ time,a,b' | iforest-score -m m | wc -l)
 	}' | iforest-train -o big.model
 ) || fail "training on 2000000 rows needed more than 16 MB"
 
+# 8b. A hundred thousand columns.  Columns are looked up by name in a
+# sorted copy of the header; a scan of the header per column, as once
+# done, took half a minute here, and hours for a million columns.  A
+# copy of the file with the columns reversed scores the same: features go
+# by name.
+awk 'BEGIN { n = 100000; x = 7
+	for (r = 0; r < 4; r++) {
+		printf "%s", r == 0 ? "time" : "t" r
+		for (i = 1; i < n; i++) {
+			x = x * 16807 % 2147483647
+			printf ",%s", r == 0 ? "c" i : x % 100
+		}
+		printf "\n"
+	} }' >cols.csv
+awk -F, '{ printf "%s", $NF
+	for (i = NF - 1; i >= 1; i--)
+		printf ",%s", $i
+	printf "\n" }' cols.csv >rcols.csv
+iforest-train -n 10 -o cols.model cols.csv || fail "train on 100000 columns"
+grep -qx 'features 99999' cols.model &&
+    [ "$(grep -c '^feature c' cols.model)" -eq 99999 ] &&
+    [ "$(grep '^feature ' cols.model | sed -n '1p;$p' | tr '\n' ' ')" = \
+    "feature c1 feature c99999 " ] ||
+    fail "100000 columns: not the 99999 features in order"
+iforest-score -m cols.model cols.csv >s.csv || fail "score 100000 columns"
+iforest-score -m cols.model rcols.csv >rs.csv ||
+    fail "score 100000 columns reversed"
+[ "$(wc -l <s.csv)" -eq 4 ] &&
+    head -n 1 s.csv | grep -q ',c99999,score,anomaly$' &&
+    [ "$(sed 's/,[^,]*,[01]$//' s.csv | sed 1d)" = "$(sed 1d cols.csv)" ] ||
+    fail "100000 columns: $(wc -l <s.csv) lines, not the rows scored"
+[ "$(awk -F, '{ print $(NF - 1), $NF }' s.csv)" = \
+    "$(awk -F, '{ print $(NF - 1), $NF }' rs.csv)" ] ||
+    fail "100000 columns: reversed, they score differently"
+sed '1s/,c77777,/,c5,/' cols.csv | iforest-score -m cols.model 2>err
+[ $? -eq 1 ] && grep -qx 'iforest-score: <stdin>:1: column "c5" appears'\
+' twice in the header' err || fail "100000 columns, c5 twice: $(cat err)"
+sed '1s/,c77777,/,c5,/' cols.csv | iforest-train -n 1 -o - 2>err >/dev/null
+[ $? -eq 1 ] && grep -qx 'iforest-train: <stdin>:1: column "c5" appears'\
+' twice in the header' err || fail "training, c5 twice: $(cat err)"
+# An argument may hold 128 KiB: 15000 names.
+list=$(sed -n '1s/^time,//p' cols.csv | cut -d, -f 1-15000)
+iforest-train -n 1 -f "$list,c9" -o - cols.csv 2>err >/dev/null
+[ $? -eq 2 ] && grep -qx 'iforest-train: -f: feature "c9" is listed twice' \
+    err || fail "-f of 15001 names, c9 twice: $(cat err)"
+iforest-train -n 1 -f "$list" -o - cols.csv >sub.model ||
+    fail "-f of 15000 names"
+[ "$(grep '^feature ' sub.model | sed -n '1p;$p' | tr '\n' ' ')" = \
+    "feature c1 feature c15000 " ] || fail "-f of 15000 names: wrong features"
+
 # 9. A live source: a row is scored and written as soon as it arrives,
 # even into a file, while the producer is still waiting to send more.
 {
@@ -233,6 +283,21 @@ iforest-train -o adir planted.csv 2>err
     fail "-o a directory: $(cat err)"
 [ -d adir ] && [ -z "$(ls -A adir)" ] && [ -z "$(ls -A . | grep adir.)" ] ||
     fail "-o a directory: it was changed"
+
+# A block device is refused, by its name or through a link: a model
+# written over the start of a disk is never what was meant.  The node is
+# our own, of device 0, which no driver serves: nothing could be written
+# into it even by mistake.
+if mknod blk b 0 0 2>/dev/null; then
+	ln -s blk blk.model
+	for o in blk blk.model; do
+		iforest-train -o $o planted.csv 2>err
+		[ $? -eq 1 ] && grep -qx "iforest-train: $o: is a block device:"\
+' refusing to overwrite it' err || fail "-o a block device: $(cat err)"
+	done
+	[ -b blk ] && [ -L blk.model ] || fail "-o blk: the node was changed"
+	rm -f blk blk.model
+fi
 
 # A FIFO is written into.  Should it be replaced instead, the reader would
 # wait forever, so it is stopped then.
