@@ -192,14 +192,17 @@ rename_columns(struct frame_table *t, const struct options *o)
 {
 	struct err e;
 	size_t i;
+	int rc;
 
 	for (i = 0; i < o->nrename; i++) {
-		if (frame_rename(t, o->rename[i].key, o->rename[i].name,
-		    &e) == -1) {
+		rc = frame_rename(t, o->rename[i].key, o->rename[i].name, &e);
+		if (rc == FRAME_NOMEM) {
+			diag_warn("%s", e.msg);
+			return EXIT_FAIL;
+		}
+		if (rc == -1) {
 			diag_warn("-r: %s", e.msg);
-			/* Unless memory ran out, the options are at fault. */
-			return strcmp(e.msg, "out of memory") == 0 ?
-			    EXIT_FAIL : diag_usage(usage_text);
+			return diag_usage(usage_text);
 		}
 	}
 	return -1;

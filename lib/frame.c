@@ -583,13 +583,16 @@ frame_rename(struct frame_table *t, const char *key, const char *name,
 		    "the header (series \"%s\" and \"%s\")", nbuf, kbuf,
 		    shown(obuf, t->col[other].key, t->col[other].keylen));
 
-	if ((s = malloc(namelen + 1)) == NULL)
-		return err_set(e, 0, 0, "out of memory");
+	if ((s = malloc(namelen + 1)) == NULL) {
+		err_set(e, 0, 0, "out of memory");
+		return FRAME_NOMEM;
+	}
 	memcpy(s, name, namelen + 1);
 	if (c == NONE) {
 		if (add_column(t, key, keylen, s) == NONE) {
 			free(s);
-			return err_set(e, 0, 0, "out of memory");
+			err_set(e, 0, 0, "out of memory");
+			return FRAME_NOMEM;
 		}
 		return 0;
 	}

@@ -66,9 +66,11 @@ int	frame_add(struct frame_table *t, const struct json *f, struct err *e);
  * NAME where the key appears; a rename after works too.  A renamed key
  * that no frame holds still has its column, empty.  Returns 1 when a frame
  * added so far holds KEY, 0 when none does, or -1 with E filled: KEY was
- * renamed before, NAME is "time" or another column's name, or out of
- * memory.
+ * renamed before, or NAME is "time" or another column's name; or
+ * FRAME_NOMEM with E filled when memory ran out.
  */
+#define FRAME_NOMEM (-2)
+
 int	frame_rename(struct frame_table *t, const char *key, const char *name,
 	    struct err *e);
 
