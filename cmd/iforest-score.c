@@ -165,73 +165,41 @@ load(const char *path)
 }
 
 /* A header field and its column. */
-struct column {
-	const char *name;
-	size_t	 i;
-};
-
-static int
-cmp_column(const void *a, const void *b)
-{
-	const struct column *x = a, *y = b;
-	int c = strcmp(x->name, y->name);
-
-	if (c != 0)
-		return c;
-	return x->i < y->i ? -1 : x->i > y->i;
-}
-
 /*
  * Find each of the model's features in the header; COL gets their
  * indices.  A feature named twice in the header is refused rather than
- * guessed at.  The header is sorted by name once, and each feature found
- * by a binary search: a scan of the header per feature takes time in the
- * square of the columns, minutes for a few hundred thousand.  Returns 0,
- * or -1 with the message printed.
+ * guessed at.  Returns 0, or -1 with the message printed.
  */
 static int
 find_features(const char *file, const struct csv_record *hdr,
     const struct iforest *f, size_t *col)
 {
-	struct column *by_name;
-	size_t i, lo, hi, mid, nf = hdr->nfield;
+	struct csv_names ix;
+	struct err e;
+	size_t i, n;
+	long c;
 	int rc = -1;
 
-	if ((by_name = calloc(nf, sizeof *by_name)) == NULL) {
-		diag_sys("out of memory");
+	if (csv_names_init(&ix, hdr->field, hdr->nfield, &e) == -1) {
+		diag_err(NULL, &e);
 		return -1;
 	}
-	for (i = 0; i < nf; i++) {
-		by_name[i].name = hdr->field[i];
-		by_name[i].i = i;
-	}
-	qsort(by_name, nf, sizeof *by_name, cmp_column);
-
 	for (i = 0; i < f->nfeature; i++) {
-		/* The first entry not below the feature's name. */
-		for (lo = 0, hi = nf; lo < hi;) {
-			mid = lo + (hi - lo) / 2;
-			if (strcmp(by_name[mid].name, f->feature[i]) < 0)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo == nf || strcmp(by_name[lo].name, f->feature[i]) != 0) {
+		if ((c = csv_names_find(&ix, f->feature[i], &n)) < 0) {
 			diag_at(file, hdr->line, "no column \"%s\" in the"
 			    " header: the model needs it", f->feature[i]);
 			goto out;
 		}
-		if (lo + 1 < nf &&
-		    strcmp(by_name[lo + 1].name, f->feature[i]) == 0) {
+		if (n > 1) {
 			diag_at(file, hdr->line, "column \"%s\" appears twice"
 			    " in the header", f->feature[i]);
 			goto out;
 		}
-		col[i] = by_name[lo].i;
+		col[i] = (size_t)c;
 	}
 	rc = 0;
 out:
-	free(by_name);
+	csv_names_free(&ix);
 	return rc;
 }
 

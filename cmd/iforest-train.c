@@ -49,23 +49,6 @@ struct counts {
 	double	*lo, *hi;	/* each feature's range in the rows used */
 };
 
-/* A name and its place: a column of the header, or in the -f list. */
-struct column {
-	const char *name;
-	size_t	 i;
-};
-
-static int
-cmp_column(const void *a, const void *b)
-{
-	const struct column *x = a, *y = b;
-	int c = strcmp(x->name, y->name);
-
-	if (c != 0)
-		return c;
-	return x->i < y->i ? -1 : x->i > y->i;
-}
-
 static const char usage_text[] =
     "usage: iforest-train [-v] [-c contamination] [-f features]"
     " [-n trees] [-r seed]\n"
@@ -124,16 +107,15 @@ bad_value(const char *what, const char *arg)
 /*
  * Split the -f list into names.  An empty name or one given twice is a
  * mistake on the command line, so it is caught here, before any input is
- * read; names given twice are found by sorting a copy of the list, which
- * stays fast for a list of a million.  Returns 0, or -1 with the message
- * printed.
+ * read.  Returns 0, or -1 with the message printed.
  */
 static int
 split_names(const char *list, struct options *o)
 {
 	const char *s, *comma;
-	struct column *sorted;
-	size_t i, n = 1, len, twice = SIZE_MAX;
+	struct csv_names ix;
+	struct err e;
+	size_t n = 1, len, twice;
 
 	for (s = list; *s != '\0'; s++)
 		if (*s == ',')
@@ -160,21 +142,12 @@ split_names(const char *list, struct options *o)
 		o->want[o->nwant++][len] = '\0';
 	}
 
-	if ((sorted = calloc(n, sizeof *sorted)) == NULL) {
-		diag_sys("-f");
+	if (csv_names_init(&ix, o->want, n, &e) == -1) {
+		diag_err(NULL, &e);
 		return -1;
 	}
-	for (i = 0; i < n; i++) {
-		sorted[i].name = o->want[i];
-		sorted[i].i = i;
-	}
-	qsort(sorted, n, sizeof *sorted, cmp_column);
-	/* Of the names repeated, the one repeated first in the list. */
-	for (i = 1; i < n; i++)
-		if (strcmp(sorted[i - 1].name, sorted[i].name) == 0 &&
-		    sorted[i].i < twice)
-			twice = sorted[i].i;
-	free(sorted);
+	twice = csv_names_repeat(&ix);
+	csv_names_free(&ix);
 	if (twice < n) {
 		diag_warn("-f: feature \"%s\" is listed twice",
 		    o->want[twice]);
@@ -270,61 +243,12 @@ parse_options(int argc, char *argv[], struct options *o)
 	return diag_operand(argc, argv, optind, usage_text, &o->input);
 }
 
-/*
- * The header's fields sorted by name, then column: a name is found by a
- * binary search, and the columns of one name lie side by side.  Looking
- * each name up by a scan of the header instead takes time in the square
- * of the columns, which is minutes for a few hundred thousand of them.
- */
+/* The header, and its names indexed for finding columns by name. */
 struct header {
 	const char *file;
 	const struct csv_record *rec;
-	struct column *by_name;
+	struct csv_names names;
 };
-
-static int
-index_header(const char *file, const struct csv_record *rec,
-    struct header *h)
-{
-	size_t i;
-
-	h->file = file;
-	h->rec = rec;
-	if ((h->by_name = calloc(rec->nfield, sizeof *h->by_name)) == NULL) {
-		diag_sys("out of memory");
-		return -1;
-	}
-	for (i = 0; i < rec->nfield; i++) {
-		h->by_name[i].name = rec->field[i];
-		h->by_name[i].i = i;
-	}
-	qsort(h->by_name, rec->nfield, sizeof *h->by_name, cmp_column);
-	return 0;
-}
-
-/*
- * The first column named NAME, or -1; *COUNT gets how many columns have
- * that name.
- */
-static long
-lookup(const struct header *h, const char *name, size_t *count)
-{
-	size_t lo = 0, hi = h->rec->nfield, mid, end;
-
-	/* The first entry not below NAME. */
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (strcmp(h->by_name[mid].name, name) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (end = lo; end < h->rec->nfield &&
-	    strcmp(h->by_name[end].name, name) == 0; end++)
-		continue;
-	*count = end - lo;
-	return end > lo ? (long)h->by_name[lo].i : -1;
-}
 
 /*
  * Find column NAME in the header, or say why it cannot be used: absent,
@@ -335,7 +259,7 @@ static long
 find_column(const struct header *h, const char *name)
 {
 	size_t n;
-	long i = lookup(h, name, &n);
+	long i = csv_names_find(&h->names, name, &n);
 
 	if (i < 0) {
 		diag_at(h->file, h->rec->line, "no column \"%s\" in the"
@@ -379,13 +303,16 @@ static int
 choose_features(const char *file, const struct csv_record *hdr,
     const struct options *o, struct features *fs)
 {
-	struct header h;
+	struct header h = { file, hdr, { 0, NULL } };
+	struct err e;
 	long t = 0, c;
 	size_t i;
 	int rc = -1;
 
-	if (index_header(file, hdr, &h) == -1)
+	if (csv_names_init(&h.names, hdr->field, hdr->nfield, &e) == -1) {
+		diag_err(NULL, &e);
 		return -1;
+	}
 	if (o->timecol != NULL && (t = find_column(&h, o->timecol)) < 0)
 		goto out;
 	fs->col = calloc(hdr->nfield, sizeof *fs->col);
@@ -431,7 +358,7 @@ choose_features(const char *file, const struct csv_record *hdr,
 	}
 	rc = 0;
 out:
-	free(h.by_name);
+	csv_names_free(&h.names);
 	return rc;
 }
 

@@ -598,3 +598,73 @@ csv_numbers(const struct csv_record *rec, const size_t *col,
 	}
 	return complete;
 }
+
+static int
+cmp_name(const void *a, const void *b)
+{
+	const struct csv_name *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	if (c != 0)
+		return c;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+int
+csv_names_init(struct csv_names *ix, char *const *names, size_t n,
+    struct err *e)
+{
+	size_t i;
+
+	ix->n = n;
+	if ((ix->by_name = calloc(n > 0 ? n : 1, sizeof *ix->by_name)) ==
+	    NULL)
+		return err_set(e, 0, 0, "out of memory");
+	for (i = 0; i < n; i++) {
+		ix->by_name[i].name = names[i];
+		ix->by_name[i].i = i;
+	}
+	qsort(ix->by_name, n, sizeof *ix->by_name, cmp_name);
+	return 0;
+}
+
+long
+csv_names_find(const struct csv_names *ix, const char *name, size_t *count)
+{
+	size_t lo = 0, hi = ix->n, mid, end;
+
+	/* The first entry not below NAME: the lowest position of NAME. */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (strcmp(ix->by_name[mid].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (end = lo; end < ix->n &&
+	    strcmp(ix->by_name[end].name, name) == 0; end++)
+		continue;
+	if (count != NULL)
+		*count = end - lo;
+	return end > lo ? (long)ix->by_name[lo].i : -1;
+}
+
+size_t
+csv_names_repeat(const struct csv_names *ix)
+{
+	size_t i, first = ix->n;
+
+	for (i = 1; i < ix->n; i++)
+		if (strcmp(ix->by_name[i - 1].name, ix->by_name[i].name) == 0 &&
+		    ix->by_name[i].i < first)
+			first = ix->by_name[i].i;
+	return first;
+}
+
+void
+csv_names_free(struct csv_names *ix)
+{
+	free(ix->by_name);
+	ix->by_name = NULL;
+	ix->n = 0;
+}

@@ -66,6 +66,40 @@ long	csv_find(const struct csv_record *hdr, const char *name);
 int	csv_numbers(const struct csv_record *rec, const size_t *col,
 	    char *const *name, size_t n, double *x, struct err *e);
 
+/*
+ * An index of N names (a header's fields, a list from an option) sorted
+ * once, so that a name and the number of times it occurs are found in
+ * O(log N) however wide the header: a scan per name would take time in
+ * the square of the columns, minutes for a few hundred thousand.  The
+ * names are not copied and must outlive the index.
+ */
+struct csv_names {
+	size_t	 n;
+	struct csv_name {
+		const char *name;
+		size_t	 i;		/* position in the given order */
+	} *by_name;
+};
+
+/* Index NAMES[0..N-1].  Returns 0, or -1 when out of memory. */
+int	csv_names_init(struct csv_names *ix, char *const *names, size_t n,
+	    struct err *e);
+
+/*
+ * The position of the first NAME in the given order, or -1 when there is
+ * none; *COUNT (when not NULL) gets how many times NAME occurs.
+ */
+long	csv_names_find(const struct csv_names *ix, const char *name,
+	    size_t *count);
+
+/*
+ * The earliest position at which a name occurs for the second (or later)
+ * time, or ix->n when every name is distinct.
+ */
+size_t	csv_names_repeat(const struct csv_names *ix);
+
+void	csv_names_free(struct csv_names *ix);
+
 /* Does a field of these bytes need quotes on output? */
 int	csv_needs_quotes(const char *s, size_t len);
 

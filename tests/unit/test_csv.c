@@ -669,11 +669,44 @@ test_find(void)
 	close(fd);
 }
 
+/* The name index: first position, counts, the earliest repeat. */
+static void
+test_names(void)
+{
+	char *names[] = { "time", "b", "a", "b", "c", "a", "b" };
+	char *distinct[] = { "x", "y", "z" };
+	struct csv_names ix;
+	struct err e;
+	size_t count;
+
+	CHECK(csv_names_init(&ix, names, 7, &e) == 0);
+	CHECK(csv_names_find(&ix, "time", &count) == 0 && count == 1);
+	CHECK(csv_names_find(&ix, "b", &count) == 1 && count == 3);
+	CHECK(csv_names_find(&ix, "a", &count) == 2 && count == 2);
+	CHECK(csv_names_find(&ix, "c", NULL) == 4);
+	CHECK(csv_names_find(&ix, "d", &count) == -1 && count == 0);
+	CHECK(csv_names_find(&ix, "", &count) == -1 && count == 0);
+	/* "b" comes again at 3 before "a" does at 5. */
+	CHECK(csv_names_repeat(&ix) == 3);
+	csv_names_free(&ix);
+
+	CHECK(csv_names_init(&ix, distinct, 3, &e) == 0);
+	CHECK(csv_names_repeat(&ix) == 3);
+	CHECK(csv_names_find(&ix, "z", NULL) == 2);
+	csv_names_free(&ix);
+
+	CHECK(csv_names_init(&ix, NULL, 0, &e) == 0);
+	CHECK(csv_names_find(&ix, "x", &count) == -1 && count == 0);
+	CHECK(csv_names_repeat(&ix) == 0);
+	csv_names_free(&ix);
+}
+
 int
 main(void)
 {
 	test_shapes();
 	test_quotes();
+	test_names();
 	test_errors();
 	test_read_error();
 	test_large();
