@@ -131,23 +131,6 @@ plural(unsigned long long n)
 }
 
 /*
- * The LEN bytes at S for a message in BUF, of ERR_SHOWN + 4 bytes: cut
- * short between two characters, with "...", when long, and with control
- * characters as '?'.
- */
-static const char *
-shown(char *buf, const char *s, size_t len)
-{
-	size_t i, n = (size_t)err_shown(s, len);
-
-	for (i = 0; i < n; i++)
-		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ?
-		    '?' : s[i];
-	strcpy(buf + n, n < len ? "..." : "");
-	return buf;
-}
-
-/*
  * The size of the longest request with one point for the input ID INPUT:
  * the least -b can be.  Every integration ID has the same length.
  */
@@ -164,7 +147,7 @@ least_bytes(const char *input)
 static int
 check_options(int argc, char *argv[], struct options *o)
 {
-	char buf[ERR_SHOWN + 4];
+	char buf[ERR_QUOTESZ];
 	size_t least;
 	int rc;
 
@@ -175,7 +158,7 @@ check_options(int argc, char *argv[], struct options *o)
 	if (!clarify_is_input_id(o->input, strlen(o->input))) {
 		diag_warn("bad input ID \"%s\": expected 1 to 128 of "
 		    "a-z, A-Z, 0-9 and -_:.#+/",
-		    shown(buf, o->input, strlen(o->input)));
+		    err_quote(buf, o->input, strlen(o->input)));
 		return diag_usage(usage_text);
 	}
 	if (o->integration != NULL && o->credentials != NULL) {
@@ -190,7 +173,7 @@ check_options(int argc, char *argv[], struct options *o)
 	if (o->integration != NULL &&
 	    !clarify_is_id(o->integration, strlen(o->integration))) {
 		diag_warn("bad integration ID \"%s\": expected 20 of a-v "
-		    "and 0-9", shown(buf, o->integration,
+		    "and 0-9", err_quote(buf, o->integration,
 		    strlen(o->integration)));
 		return diag_usage(usage_text);
 	}
@@ -199,7 +182,7 @@ check_options(int argc, char *argv[], struct options *o)
 	    LONG_MAX, &o->maxbytes) != NULL)) {
 		diag_warn("-b wants a number of bytes from %zu (room for one "
 		    "point) to %ld, not \"%s\"", least, LONG_MAX,
-		    shown(buf, o->maxtext, strlen(o->maxtext)));
+		    err_quote(buf, o->maxtext, strlen(o->maxtext)));
 		return diag_usage(usage_text);
 	}
 	if ((rc = diag_operand(argc, argv, optind, usage_text,
@@ -481,14 +464,14 @@ anomalous(const char *file, const struct csv_record *rec, long acol)
 {
 	const char *a = rec->field[acol];
 	size_t len = rec->len[acol];
-	char buf[ERR_SHOWN + 4];
+	char buf[ERR_QUOTESZ];
 
 	if (len == 0 || strcmp(a, "0") == 0)
 		return 0;
 	if (strcmp(a, "1") == 0)
 		return 1;
 	diag_at(file, rec->line, "anomaly is \"%s\", expected 0 or 1",
-	    shown(buf, a, len));
+	    err_quote(buf, a, len));
 	return -1;
 }
 
@@ -503,13 +486,13 @@ convert_row(const char *file, const struct csv_record *rec,
 	const char *why, *s = rec->field[cs->vcol];
 	const char *ts = rec->field[cs->tcol];
 	size_t len = rec->len[cs->vcol], tslen = rec->len[cs->tcol], tlen;
-	char t[TIME_BUFSZ], buf[ERR_SHOWN + 4];
+	char t[TIME_BUFSZ], buf[ERR_QUOTESZ];
 	int64_t us;
 	double v;
 
 	if ((why = time_parse(ts, tslen, &us)) != NULL) {
 		diag_at(file, rec->line, "bad time \"%s\": %s",
-		    shown(buf, ts, tslen), why);
+		    err_quote(buf, ts, tslen), why);
 		return -1;
 	}
 	if (len == 0) {
@@ -518,7 +501,7 @@ convert_row(const char *file, const struct csv_record *rec,
 	}
 	if ((why = num_double(s, &v)) != NULL) {
 		diag_at(file, rec->line, "column \"%s\": %s: \"%s\"",
-		    cs->vname, why, shown(buf, s, len));
+		    cs->vname, why, err_quote(buf, s, len));
 		return -1;
 	}
 	tlen = time_format(t, us);

@@ -51,3 +51,15 @@ err_shown(const char *s, size_t len)
 			continue;
 	return (int)n;
 }
+
+const char *
+err_quote(char *buf, const char *s, size_t len)
+{
+	size_t i, n = (size_t)err_shown(s, len);
+
+	for (i = 0; i < n; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ?
+		    '?' : s[i];
+	strcpy(buf + n, n < len ? "..." : "");
+	return buf;
+}

@@ -45,4 +45,14 @@ int	err_sys(struct err *e, const char *fmt, ...)
  */
 int	err_shown(const char *s, size_t len);
 
+/* Room for err_quote's text and its NUL. */
+#define ERR_QUOTESZ (ERR_SHOWN + 4)
+
+/*
+ * The LEN bytes at S as err_shown would quote them, with "..." when cut
+ * and control characters as '?', in BUF of ERR_QUOTESZ bytes.  Returns
+ * BUF, so that it can stand in a printf argument list.
+ */
+const char *err_quote(char *buf, const char *s, size_t len);
+
 #endif

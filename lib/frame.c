@@ -138,22 +138,6 @@ frame_free(struct frame_table *t)
 	free(t);
 }
 
-/*
- * At most ERR_SHOWN bytes of S for a message, cut at a character, with
- * control characters as '?'.  BUF has room for ERR_SHOWN + 4 bytes.
- */
-static const char *
-shown(char *buf, const char *s, size_t len)
-{
-	size_t i, n = (size_t)err_shown(s, len);
-
-	for (i = 0; i < n; i++)
-		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ?
-		    '?' : s[i];
-	strcpy(buf + n, n < len ? "..." : "");
-	return buf;
-}
-
 /* The text column I is ordered by in tree W. */
 static const char *
 text(const struct frame_table *t, int w, size_t i, size_t *len)
@@ -349,7 +333,7 @@ add_times(struct frame_table *t, const struct json *times, struct err *e)
 {
 	const struct json *x;
 	const char *why;
-	char buf[ERR_SHOWN + 4];
+	char buf[ERR_QUOTESZ];
 	size_t i, n = times->len;
 	struct ref *r;
 
@@ -364,8 +348,8 @@ add_times(struct frame_table *t, const struct json *times, struct err *e)
 			    json_typename(x->type));
 		if ((why = time_parse(x->str, x->len, &r->t)) != NULL)
 			return err_set(e, x->line, x->col, "times[%zu]: bad "
-			    "time \"%s\": %s", i, shown(buf, x->str, x->len),
-			    why);
+			    "time \"%s\": %s", i,
+			    err_quote(buf, x->str, x->len), why);
 		r->chunk = t->nchunk;
 		r->row = i;
 	}
@@ -412,7 +396,7 @@ series_column(struct frame_table *t, const struct chunk *ch,
     const struct json *a, const char *key, size_t len, const char *show,
     struct err *e)
 {
-	char obuf[ERR_SHOWN + 4];
+	char obuf[ERR_QUOTESZ];
 	size_t c, other;
 
 	if ((c = find(t, BYKEY, key, len)) == NONE) {
@@ -427,7 +411,7 @@ series_column(struct frame_table *t, const struct chunk *ch,
 			err_set(e, a->line, a->col, "series key \"%s\": "
 			    "column \"%s\" would appear twice in the header "
 			    "(series \"%s\" is renamed so)", show, show,
-			    shown(obuf, t->col[other].key,
+			    err_quote(obuf, t->col[other].key,
 			    t->col[other].keylen));
 			return NONE;
 		}
@@ -458,14 +442,14 @@ add_series_all(struct frame_table *t, struct chunk *ch,
 {
 	const struct json *a;
 	const char *key;
-	char buf[ERR_SHOWN + 4];
+	char buf[ERR_QUOTESZ];
 	size_t k, s, keylen;
 
 	for (k = 0; k < series->len; k++) {
 		a = &series->item[k];
 		key = series->key[k];
 		keylen = series->keylen[k];
-		shown(buf, key, keylen);
+		err_quote(buf, key, keylen);
 		if (memchr(key, '\0', keylen) != NULL)
 			return err_set(e, a->line, a->col, "series name \"%s\" "
 			    "holds a NUL character", buf);
@@ -566,11 +550,11 @@ frame_rename(struct frame_table *t, const char *key, const char *name,
     struct err *e)
 {
 	size_t keylen = strlen(key), namelen = strlen(name), c, other;
-	char kbuf[ERR_SHOWN + 4], nbuf[ERR_SHOWN + 4], obuf[ERR_SHOWN + 4];
+	char kbuf[ERR_QUOTESZ], nbuf[ERR_QUOTESZ], obuf[ERR_QUOTESZ];
 	char *s;
 
-	shown(kbuf, key, keylen);
-	shown(nbuf, name, namelen);
+	err_quote(kbuf, key, keylen);
+	err_quote(nbuf, name, namelen);
 	c = find(t, BYKEY, key, keylen);
 	if (c != NONE && t->col[c].name != NULL)
 		return err_set(e, 0, 0, "series \"%s\" renamed twice", kbuf);
@@ -581,7 +565,7 @@ frame_rename(struct frame_table *t, const char *key, const char *name,
 	if (other != NONE && other != c)
 		return err_set(e, 0, 0, "column \"%s\" would appear twice in "
 		    "the header (series \"%s\" and \"%s\")", nbuf, kbuf,
-		    shown(obuf, t->col[other].key, t->col[other].keylen));
+		    err_quote(obuf, t->col[other].key, t->col[other].keylen));
 
 	if ((s = malloc(namelen + 1)) == NULL) {
 		err_set(e, 0, 0, "out of memory");
