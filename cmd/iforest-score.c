@@ -164,7 +164,6 @@ load(const char *path)
 	return f;
 }
 
-/* A header field and its column. */
 /*
  * Find each of the model's features in the header; COL gets their
  * indices.  A feature named twice in the header is refused rather than

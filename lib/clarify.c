@@ -212,6 +212,7 @@ clarify_integration(int fd, char *id, struct err *e)
 	struct json_reader *r;
 	struct json *v, *extra;
 	const struct json *in;
+	size_t i, n;
 	int rc = -1;
 
 	if ((r = json_open(fd, e)) == NULL)
@@ -234,6 +235,16 @@ clarify_integration(int fd, char *id, struct err *e)
 	if ((in = json_get(v, "integration")) == NULL) {
 		err_set(e, v->line, v->col, "no \"integration\" member: "
 		    "expected a Clarify credentials file");
+		goto out;
+	}
+	/* JSON does not say which of two counts; points must not guess. */
+	for (i = 0, n = 0; i < v->len; i++)
+		if (v->keylen[i] == sizeof "integration" - 1 &&
+		    memcmp(v->key[i], "integration", v->keylen[i]) == 0)
+			n++;
+	if (n > 1) {
+		err_set(e, in->line, in->col, "\"integration\" appears %zu "
+		    "times", n);
 		goto out;
 	}
 	if (in->type != JSON_STRING || !clarify_is_id(in->str, in->len)) {

@@ -1171,6 +1171,9 @@ write_into(const char *path, const struct iforest *f, struct err *e)
 	return 0;
 }
 
+/* The temporary file, in the model's folder, until it is renamed. */
+#define TMPNAME ".iforest-model.XXXXXX"
+
 /*
  * Write F to a temporary file beside PATH, with permission bits MODE, and
  * rename it over PATH.  LINK, when not NULL, is the symbolic link that led
@@ -1180,15 +1183,21 @@ static int
 replace(const char *path, const char *link, mode_t mode,
     const struct iforest *f, struct err *e)
 {
-	size_t n = strlen(path);
+	const char *slash = strrchr(path, '/');
+	size_t n = slash != NULL ? (size_t)(slash - path) + 1 : 0;
 	char *tmp;
 	FILE *fp = NULL;
 	int fd;
 
-	if ((tmp = malloc(n + sizeof ".XXXXXX")) == NULL)
+	/*
+	 * A short name of its own in PATH's folder, not PATH plus a suffix,
+	 * which would pass the file-name limit when PATH's last component
+	 * is near it.
+	 */
+	if ((tmp = malloc(n + sizeof TMPNAME)) == NULL)
 		return err_set(e, 0, 0, "out of memory");
 	memcpy(tmp, path, n);
-	memcpy(tmp + n, ".XXXXXX", sizeof ".XXXXXX");
+	memcpy(tmp + n, TMPNAME, sizeof TMPNAME);
 	if ((fd = mkstemp(tmp)) == -1) {
 		if (link == NULL)
 			err_sys(e, "cannot create a temporary file beside it");

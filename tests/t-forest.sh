@@ -346,4 +346,12 @@ if [ $fixed = yes ] && [ -c /dev/full ]; then
 ' space left on device' err || fail "-o /dev/full: status $st, $(cat err)"
 fi
 
+# A model name at the file-name limit (255 bytes) is written: the
+# temporary name is a short one of its own, not the name plus a suffix.
+long=$(awk 'BEGIN { while (n++ < 255) printf "m" }')
+iforest-train -r 7 -o "$long" planted.csv 2>err ||
+    fail "-o a 255-byte name: $(cat err)"
+cmp -s "$long" m1 || fail "-o a 255-byte name: not the model"
+rm -f "$long"
+
 exit $rc
