@@ -135,13 +135,6 @@ static const struct option longopts[] = {
 	{ NULL,		0,		   NULL, 0 }
 };
 
-/* The plural ending for a count of N. */
-static const char *
-plural(unsigned long long n)
-{
-	return n == 1 ? "" : "s";
-}
-
 /*
  * What follows the part of a text of LEN bytes that a message quotes (see
  * err_shown): "..." when it is cut short.
@@ -869,7 +862,7 @@ run(struct options *o, struct table *t, struct mail_msg *m)
 		if (o->verbose)
 			diag_warn("%s: %llu row%s read, none anomalous: no"
 			    " message", file, (unsigned long long)t->read,
-			    plural(t->read));
+			    diag_plural(t->read));
 		return EXIT_NONE;
 	}
 
@@ -881,8 +874,9 @@ run(struct options *o, struct table *t, struct mail_msg *m)
 	if (o->verbose)
 		diag_warn("%s: %llu row%s read, %zu anomalous; a message of %zu"
 		    " byte%s to %zu recipient%s", file,
-		    (unsigned long long)t->read, plural(t->read), t->n,
-		    m->buf.len, plural(m->buf.len), o->nto, plural(o->nto));
+		    (unsigned long long)t->read, diag_plural(t->read), t->n,
+		    m->buf.len, diag_plural(m->buf.len), o->nto,
+		    diag_plural(o->nto));
 	return EXIT_SENT;
 }
 

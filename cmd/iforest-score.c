@@ -336,7 +336,7 @@ report(const struct options *o, const struct iforest *f,
 	num_format(thr, o->threshold >= 0 ? o->threshold : f->threshold);
 	diag_warn("%s: %llu row%s scored, %llu anomalous, %llu with a missing"
 	    " value", diag_name(o->input), (unsigned long long)n->scored,
-	    n->scored == 1 ? "" : "s", (unsigned long long)n->flagged,
+	    diag_plural(n->scored), (unsigned long long)n->flagged,
 	    (unsigned long long)n->missing);
 	diag_warn("threshold %s (%s), %.3f s", thr, o->threshold >= 0 ?
 	    "from -T" : "from the model", took);

@@ -498,12 +498,6 @@ seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static const char *
-plural(uint64_t n)
-{
-	return n == 1 ? "" : "s";
-}
-
 /*
  * Write NAME to standard error in double quotes, with a quote, a backslash
  * and the control bytes escaped, so that a list of names reads one way
@@ -589,9 +583,9 @@ report(const struct options *o, const struct iforest *f,
 
 	diag_warn("%s: %llu row%s read, %llu skipped (missing value)",
 	    diag_name(o->input), (unsigned long long)n->read,
-	    plural(n->read), (unsigned long long)n->skipped);
+	    diag_plural(n->read), (unsigned long long)n->skipped);
 	fprintf(stderr, "%s: %zu feature%s: ", diag_prog(), f->nfeature,
-	    plural(f->nfeature));
+	    diag_plural(f->nfeature));
 	for (i = 0; i < f->nfeature; i++) {
 		if (i > 0)
 			fputs(", ", stderr);
@@ -600,7 +594,7 @@ report(const struct options *o, const struct iforest *f,
 	fputc('\n', stderr);
 	report_constant(f, n);
 	diag_warn("%zu tree%s of %zu row%s, seed %llu", f->ntree,
-	    plural(f->ntree), f->psi, plural(f->psi),
+	    diag_plural(f->ntree), f->psi, diag_plural(f->psi),
 	    (unsigned long long)f->params.seed);
 	num_format(thr, f->threshold);
 	if (f->params.contamination < 0)

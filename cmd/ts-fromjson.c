@@ -59,13 +59,6 @@ static const struct option longopts[] = {
 	{ NULL,		0,		   NULL, 0 }
 };
 
-/* The ending of a count of N things. */
-static const char *
-plural(size_t n)
-{
-	return n == 1 ? "" : "s";
-}
-
 /* Take "KEY=NAME" from -r.  Returns -1 to go on, or the exit status. */
 static int
 add_rename(struct options *o, char *arg)
@@ -178,7 +171,7 @@ read_file(struct frame_table *t, const char *path, int verbose)
 	}
 	if (verbose)
 		diag_warn("%s: %zu JSON value%s", file, nvalue,
-		    plural(nvalue));
+		    diag_plural(nvalue));
 	return 0;
 }
 
@@ -260,8 +253,8 @@ main(int argc, char *argv[])
 	if (rc == 0 && status == EXIT_OK && o.verbose)
 		diag_warn("%zu row%s written from %zu time%s in %zu frame%s "
 		    "(%zu merged into a row of the same time, %zu dropped "
-		    "with no value)", st.rows, plural(st.rows), st.times,
-		    plural(st.times), st.frames, plural(st.frames),
+		    "with no value)", st.rows, diag_plural(st.rows), st.times,
+		    diag_plural(st.times), st.frames, diag_plural(st.frames),
 		    st.merged, st.dropped);
 	return rc == -1 ? EXIT_FAIL : status;
 }

@@ -123,13 +123,6 @@ static const struct option longopts[] = {
 	{ NULL,		 0,		    NULL, 0 }
 };
 
-/* The ending of a count of N things. */
-static const char *
-plural(unsigned long long n)
-{
-	return n == 1 ? "" : "s";
-}
-
 /*
  * The size of the longest request with one point for the input ID INPUT:
  * the least -b can be.  Every integration ID has the same length.
@@ -602,8 +595,9 @@ report(const struct options *o, const struct counts *n)
 		snprintf(anom, sizeof anom, " %llu anomalous,", n->anomalous);
 	diag_warn("%s: %llu row%s,%s %llu point%s in %llu request%s, %llu "
 	    "empty value%s skipped", diag_name(o->file), n->rows,
-	    plural(n->rows), anom, n->points, plural(n->points), n->requests,
-	    plural(n->requests), n->empty, plural(n->empty));
+	    diag_plural(n->rows), anom, n->points, diag_plural(n->points),
+	    n->requests, diag_plural(n->requests), n->empty,
+	    diag_plural(n->empty));
 }
 
 int

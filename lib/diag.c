@@ -139,6 +139,12 @@ diag_err(const char *file, const struct err *e)
 	fputc('\n', stderr);
 }
 
+const char *
+diag_plural(unsigned long long n)
+{
+	return n == 1 ? "" : "s";
+}
+
 void
 diag_version(void)
 {

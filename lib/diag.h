@@ -59,6 +59,9 @@ void	 diag_err(const char *file, const struct err *e);
 /* The name to show for a file operand: "<stdin>" for NULL or "-". */
 const char *diag_name(const char *path);
 
+/* The plural ending for a count of N in a message: "" for 1, else "s". */
+const char *diag_plural(unsigned long long n);
+
 /* Print "PROGRAM VERSION" on standard output. */
 void	 diag_version(void);
 
