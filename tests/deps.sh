@@ -9,6 +9,8 @@ command -v make >/dev/null 2>&1 || need="$need make"
 command -v man >/dev/null 2>&1 || need="$need man-db"
 command -v groff >/dev/null 2>&1 || need="$need groff-base"
 command -v mandoc >/dev/null 2>&1 || need="$need mandoc"
+# The mail tests deliver through msmtp to a local test server.
+command -v msmtp >/dev/null 2>&1 || need="$need msmtp"
 
 [ -z "$need" ] && exit 0
 
