@@ -1,6 +1,7 @@
 #!/bin/sh
 # Install what building and testing need on a Debian machine: a C
-# compiler, make, and man-db and mandoc, which check the manual pages.
+# compiler, make, man-db and mandoc, which check the manual pages, and
+# curl, which talks to the test server.
 # Does nothing when all of it is already there.
 
 need=
@@ -9,6 +10,7 @@ command -v make >/dev/null 2>&1 || need="$need make"
 command -v man >/dev/null 2>&1 || need="$need man-db"
 command -v groff >/dev/null 2>&1 || need="$need groff-base"
 command -v mandoc >/dev/null 2>&1 || need="$need mandoc"
+command -v curl >/dev/null 2>&1 || need="$need curl"
 # The mail tests deliver through msmtp to a local test server.
 command -v msmtp >/dev/null 2>&1 || need="$need msmtp"
 
