@@ -4,9 +4,11 @@
 # only and expire; a call needs a token; clarify.dataFrame gives the data
 # file's rows in a half-open window, through ts-fromjson, and refuses a
 # window over 40 days; integration.insert records its points, upserted by
-# time; injected faults (HTTP 500, 429, try-again, expired tokens) hit the
-# calls they name; method names match without regard to case; an unknown
-# method is -32601 and a call without an id gets 204 and no body.
+# time; integration.saveSignals records the save view; injected faults
+# (HTTP 500, 429, slow, try-again, partial, expired tokens) hit the calls
+# they name; HTTP Basic credentials stand for a token; method names match
+# without regard to case; an unknown method is -32601 and a call without
+# an id gets 204 and no body; SIGTERM stops the server.
 top=$(cd "$(dirname "$0")/.." && pwd)
 PATH=$top/bin:$top/tests/bin:$PATH
 LC_ALL=C
@@ -173,6 +175,20 @@ printf '%s\n' time,value 2024-05-01T08:00:00Z,2 \
 cmp -s "$tmp/want.csv" "$tmp/rec/points/x%3Ay.csv" ||
     fail "points x:y: $(cat "$tmp/rec/points/x%3Ay.csv")"
 
+# Signal metadata, under both parameter names; the last save is kept.
+rpc '{"jsonrpc":"2.0","id":20,"method":"integration.saveSignals","params":{
+"integration":"'$INT'","signalsByInput":{"my_alerts":{"name":"Anomalies",
+"labels":{"source":["iforest"]}}}}}'
+expect saveSignals 200 \
+    '"my_alerts":{"id":"[a-v0-9]\{20\}","created":false,"updated":true}'
+grep -qx '{"name":"Anomalies","labels":{"source":\["iforest"\]}}' \
+    "$tmp/rec/signals/my_alerts.json" ||
+    fail "saved: $(cat "$tmp/rec/signals/my_alerts.json")"
+rpc '{"jsonrpc":"2.0","id":21,"method":"integration.SaveSignals","params":{
+"integration":"'$INT'","inputs":{"new.one":{"name":"N"}}}}'
+expect "saveSignals, inputs" 200 '"created":true,"updated":false'
+[ -f "$tmp/rec/signals/new%2Eone.json" ] || fail "saved: no new.one"
+
 # Bad inserts: another integration, a bad input id, a short series.
 rpc "$(echo "$INS" | sed "s/$INT/c8ktonqsahsmemfs7lv1/")"
 expect "other integration" 200 '"code":-32003'
@@ -199,6 +215,25 @@ rpc "$DF"
 expect "try again" 200 '"code":-32015'
 rpc "$DF"
 expect "after try again" 200 '"result"'
+echo 'partial 1 integration.insert' >"$tmp/ctl"
+rpc "$INS"
+expect "partial" 200 '"code":-32021'
+grep -q '"partialResult":{"signalsByInput":{"my_alerts":{' "$tmp/out" ||
+    fail "partial: $(cat "$tmp/out")"
+
+# HTTP Basic with the client id and secret stands for a token.
+sent=$((sent + 1))
+code=$(curl -sS --max-time 10 -o "$tmp/out" -w '%{http_code}' \
+    -u cid:s3cr -H 'Content-Type: application/json' \
+    -d '{"jsonrpc":"2.0","id":1,"method":"clarify.selectItems","params":{}}' \
+    "$url/rpc")
+expect "basic" 200 '"result"'
+sent=$((sent + 1))
+code=$(curl -sS --max-time 10 -o "$tmp/out" -w '%{http_code}' \
+    -u cid:nope -H 'Content-Type: application/json' \
+    -d '{"jsonrpc":"2.0","id":1,"method":"clarify.selectItems","params":{}}' \
+    "$url/rpc")
+expect "basic, wrong secret" 401
 
 # A slow answer, for one method only.
 echo 'slow=1 1 clarify.selectItems' >"$tmp/ctl"
