@@ -1,8 +1,8 @@
 #!/bin/sh
 # Install what building and testing need on a Debian machine: a C
-# compiler, make, man-db and mandoc, which check the manual pages, and
-# curl, which talks to the test server.
-# Does nothing when all of it is already there.
+# compiler, make, man-db and mandoc (which check the manual pages), curl
+# (which talks to the fake Clarify server of the tests) and msmtp (which
+# delivers to their SMTP sink).  Does nothing when all of it is there.
 
 need=
 command -v cc >/dev/null 2>&1 || need="$need gcc libc6-dev"
@@ -11,7 +11,6 @@ command -v man >/dev/null 2>&1 || need="$need man-db"
 command -v groff >/dev/null 2>&1 || need="$need groff-base"
 command -v mandoc >/dev/null 2>&1 || need="$need mandoc"
 command -v curl >/dev/null 2>&1 || need="$need curl"
-# The mail tests deliver through msmtp to a local test server.
 command -v msmtp >/dev/null 2>&1 || need="$need msmtp"
 
 [ -z "$need" ] && exit 0
