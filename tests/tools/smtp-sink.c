@@ -266,7 +266,9 @@ next_line(struct session *s, char **line, size_t *len)
 
 	timeout = s->conf->idle > 0 ? (int)s->conf->idle * 1000 : -1;
 	for (;;) {
-		nl = memchr(in->buf + in->off, '\n', in->len - in->off);
+		/* An empty buffer may still be NULL: no sums on it. */
+		nl = in->len > in->off ?
+		    memchr(in->buf + in->off, '\n', in->len - in->off) : NULL;
 		if (nl != NULL) {
 			*line = in->buf + in->off;
 			*len = (size_t)(nl - *line) + 1;
