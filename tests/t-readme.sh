@@ -45,4 +45,18 @@ grep -q '"2014-02-19T15:30:00Z"' insert.jsonl ||
     { echo "insert.jsonl lacks the planted point"; rc=1; }
 grep -q '^To: ops@example.org' sent.eml ||
     { echo "no mail reached msmtp"; rc=1; }
+
+# An hour without data: the same commands end well, and no mail goes out.
+mkdir empty && cd empty || exit 2
+cp ../history.json ../clarify-credentials.json .
+printf '%s\n' '{"jsonrpc":"2.0","id":1,"result":{"meta":{"total":-1},' \
+    '"data":{"times":[],"series":{}}}}' | tr -d '\n' >lasthour.json
+echo >>lasthour.json
+sh -e ../pipeline.sh 2>err ||
+    { echo "empty hour: pipeline failed:"; cat err; rc=1; }
+[ -s err ] && { echo "empty hour wrote to stderr:"; cat err; rc=1; }
+[ "$(cat scored.csv)" = "time,temp,score,anomaly" ] ||
+    { echo "empty hour: scored.csv:"; cat scored.csv; rc=1; }
+[ -s insert.jsonl ] && { echo "empty hour: requests written"; rc=1; }
+[ -e sent.eml ] && { echo "empty hour: a mail was sent"; rc=1; }
 exit $rc
