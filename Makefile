@@ -13,11 +13,13 @@ CPPFLAGS  = -D_POSIX_C_SOURCE=200809L -DVERSION='"$(VERSION)"'
 LDFLAGS   =
 LDLIBS    = -lm
 
-PROGS     = alert-mail iforest-score iforest-train ts-fromjson ts-tojson
+PROGS     = alert-mail clarify-helper iforest-score iforest-train \
+	    ts-fromjson ts-tojson
+SCRIPTS   = clarify
 LIBOBJ    = $(patsubst %.c,%.o,$(wildcard lib/*.c))
 UNITS     = $(patsubst tests/unit/%.c,tests/bin/%,$(wildcard tests/unit/*.c))
 TOOLS     = $(patsubst tests/tools/%.c,tests/bin/%,$(wildcard tests/tools/*.c))
-BINS      = $(addprefix bin/,$(PROGS))
+BINS      = $(addprefix bin/,$(PROGS) $(SCRIPTS))
 MANS      = $(wildcard man/man1/*.1)
 
 all: $(BINS)
@@ -32,6 +34,11 @@ bin/%: cmd/%.c lib/libiforest.a lib/*.h
 	@mkdir -p bin
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Ilib $(LDFLAGS) -o $@ $< \
 	    lib/libiforest.a $(LDLIBS)
+
+bin/%: cmd/%.sh
+	@mkdir -p bin
+	cp $< $@
+	chmod 755 $@
 
 tests/bin/%: tests/unit/%.c tests/unit/unit.h lib/libiforest.a lib/*.h
 	@mkdir -p tests/bin
@@ -62,7 +69,7 @@ install: all
 	install -m 644 $(MANS) $(DESTDIR)$(MANDIR)/man1/
 
 uninstall:
-	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$$p; done
+	for p in $(PROGS) $(SCRIPTS); do rm -f $(DESTDIR)$(BINDIR)/$$p; done
 	for m in $(notdir $(MANS)); do rm -f $(DESTDIR)$(MANDIR)/man1/$$m; done
 
 clean:

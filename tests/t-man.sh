@@ -18,8 +18,8 @@ squeeze() {
 	tr -s ' \t\n' '   ' | sed 's/^ //; s/ $//'
 }
 
-for c in cmd/*.c; do
-	p=$(basename "$c" .c)
+for c in cmd/*.c cmd/*.sh; do
+	p=$(basename "${c%.*}")
 	[ -f "man/man1/$p.1" ] || fail "$p: no man/man1/$p.1"
 done
 
@@ -32,8 +32,8 @@ for m in man/man1/*.1; do
 	fi
 done
 
-for c in cmd/*.c; do
-	p=$(basename "$c" .c)
+for c in cmd/*.c cmd/*.sh; do
+	p=$(basename "${c%.*}")
 	m=man/man1/$p.1
 	[ -f "$m" ] && [ -x "bin/$p" ] || continue
 	usage=$("bin/$p" --help | sed -n '/^usage:/,/^$/p' |

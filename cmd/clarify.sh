@@ -1,0 +1,228 @@
+#!/bin/sh
+# clarify - send JSON-RPC requests to the Clarify API with curl(1).
+#
+# The secrets stay out of this script: clarify-helper reads the credentials
+# file and the token cache and prints curl's configuration, which curl
+# reads from a pipe (-K -).  Only the request and response bodies, which
+# hold no secret, pass through files here, in a private temporary folder.
+set -eu
+
+version=0.1.0
+cred=${CLARIFY_CREDENTIALS:-./clarify-credentials.json}
+retries=${CLARIFY_RETRIES:-4}
+firstwait=${CLARIFY_WAIT:-1}
+pace=${CLARIFY_PACE:-1}
+timeout=${CLARIFY_TIMEOUT:-30}
+tmp=
+paced=0
+
+usage() {
+	cat <<'EOF'
+usage: clarify [-C credentials] rpc
+       clarify [-C credentials] data item from to
+EOF
+}
+
+help() {
+	usage
+	cat <<'EOF'
+
+Send Clarify JSON-RPC requests with curl and print the responses.
+
+  rpc                 post each line of standard input as a request
+  data ITEM FROM TO   fetch ITEM's raw data in [FROM, TO), 40 days a request
+  -C FILE             credentials file (default $CLARIFY_CREDENTIALS,
+                      or ./clarify-credentials.json)
+EOF
+}
+
+usage_error() {
+	[ $# -eq 0 ] || echo "clarify: $*" >&2
+	usage >&2
+	echo "Try 'clarify --help' for more information." >&2
+	exit 2
+}
+
+say() {
+	echo "clarify: $*" >&2
+}
+
+# The helper that sits next to this script, or the one on PATH.
+find_helper() {
+	helper=${0%/*}/clarify-helper
+	case $0 in
+	*/*)	[ -x "$helper" ] || helper=clarify-helper ;;
+	*)	helper=clarify-helper ;;
+	esac
+}
+
+# post COMMAND OUT [CURL-ARG...]: run curl on the configuration that the
+# helper's COMMAND prints, the answer into OUT; the HTTP status goes in
+# $http and curl's exit status in $cst.
+post() {
+	c=$1
+	o=$2
+	shift 2
+	cst=0
+	http=$("$helper" "$c" "$cred" | curl -K - -sS --max-time "$timeout" \
+	    -o "$o" -w '%{http_code}' "$@") || cst=$?
+}
+
+# retryable: is the last answer worth another try, after a wait?
+retryable() {
+	case $cst:$http in
+	28:*)	what="time-out" ;;
+	0:5??|0:429)	what="HTTP $http" ;;
+	*)	return 1 ;;
+	esac
+	backoff
+}
+
+# backoff: wait before the next try, or return 1 when tries are used up.
+backoff() {
+	[ "$tries" -lt "$retries" ] || return 1
+	tries=$((tries + 1))
+	say "$what, try $tries of $retries again in $wait s"
+	sleep "$wait"
+	wait=$((wait * 2))
+}
+
+# fetch_token: get a new token and cache it.
+fetch_token() {
+	tries=0
+	wait=$firstwait
+	while :; do
+		post token-config "$tmp/token"
+		retryable || break
+	done
+	if [ "$cst" -ne 0 ]; then
+		say "token request failed (curl exit $cst)"
+		return 1
+	fi
+	if [ "$http" != 200 ]; then
+		say "token request: HTTP $http"
+		"$helper" token-save "$cred" "$tmp/token" 2>/dev/null || :
+		rm -f "$tmp/token"
+		return 1
+	fi
+	"$helper" token-save "$cred" "$tmp/token" || { rm -f "$tmp/token";
+	    return 1; }
+	rm -f "$tmp/token"
+}
+
+# token: make sure the cache holds a token with time left.
+token() {
+	[ "$type" = basic-auth ] && return 0
+	"$helper" token-valid "$cred" && return 0
+	fetch_token
+}
+
+# show: the response, on a line of its own.
+show() {
+	awk 1 "$tmp/resp"
+}
+
+# call: send $tmp/body until it is answered or the tries are used up.
+call() {
+	tries=0
+	wait=$firstwait
+	refreshed=0
+	while :; do
+		token || return 1
+		rm -f "$tmp/resp"
+		post rpc-config "$tmp/resp" --data-binary "@$tmp/body"
+		if [ "$cst" -eq 0 ] && [ "$http" = 401 ] &&
+		    [ "$type" = client-credentials ] && [ "$refreshed" -eq 0 ]
+		then
+			refreshed=1
+			fetch_token || return 1
+			tries=0
+			wait=$firstwait
+			continue
+		fi
+		retryable && continue
+		[ "$cst" -eq 0 ] || { say "request failed (curl exit $cst)";
+		    return 1; }
+		case $http in
+		200)	;;
+		204)	return 0 ;;
+		*)	say "HTTP $http"
+			return 1 ;;
+		esac
+		rc=0
+		"$helper" response "$tmp/resp" || rc=$?
+		if [ "$rc" -eq 3 ]; then
+			what="try again"
+			backoff && continue
+		fi
+		show
+		[ "$rc" -eq 0 ]
+		return
+	done
+}
+
+# pace: data and writes go at most one a second.
+pace() {
+	case $1 in
+	clarify.dataframe|integration.insert|integration.savesignals)
+		[ "$paced" -eq 0 ] || sleep "$pace"
+		paced=1 ;;
+	esac
+}
+
+# send_all: every non-empty line of standard input as a request.
+send_all() {
+	status=0
+	while IFS= read -r line || [ -n "$line" ]; do
+		[ -n "$line" ] || continue
+		printf '%s\n' "$line" >"$tmp/body"
+		m=$("$helper" method "$tmp/body") || { status=1; continue; }
+		pace "$m"
+		call || status=1
+	done
+	return "$status"
+}
+
+main() {
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--help)	help
+			exit 0 ;;
+		--version)
+			echo "clarify $version"
+			exit 0 ;;
+		-C)	[ $# -ge 2 ] || usage_error "-C needs a file"
+			cred=$2
+			shift 2 ;;
+		-C*)	cred=${1#-C}
+			shift ;;
+		--)	shift
+			break ;;
+		-?*)	usage_error "unknown option $1" ;;
+		*)	break ;;
+		esac
+	done
+	[ $# -ge 1 ] || usage_error
+	case $1 in
+	rpc)	[ $# -eq 1 ] || usage_error "rpc takes no operands" ;;
+	data)	[ $# -eq 4 ] || usage_error "data needs item, from and to" ;;
+	*)	usage_error "unknown command $1" ;;
+	esac
+	command -v curl >/dev/null 2>&1 || { say "no curl on PATH"; exit 1; }
+
+	find_helper
+	umask 077
+	tmp=$(mktemp -d) || exit 1
+	trap 'rm -rf "$tmp"' EXIT
+	trap 'exit 2' HUP INT TERM
+	type=$("$helper" check "$cred") || exit 1
+
+	if [ "$1" = data ]; then
+		"$helper" data "$2" "$3" "$4" >"$tmp/bodies" || exit "$?"
+		send_all <"$tmp/bodies" || exit 1
+	else
+		send_all || exit 1
+	fi
+}
+
+main "$@"

@@ -1,0 +1,225 @@
+#!/bin/sh
+# clarify against fake-clarify: data over 90 days takes three
+# clarify.dataFrame requests of at most 40 days, whose answers ts-fromjson
+# turns back into the served rows; ts-tojson's requests through
+# "clarify rpc" store their points; the token is cached, private, and
+# reused; an expired token is refreshed once; HTTP 500 and "try again"
+# are retried; a JSON-RPC error is shown with code, message and trace and
+# exits 1; credentials others can read, or that are malformed, are
+# refused; HTTP Basic credentials work without a token; and the client
+# secret shows in no argument list, environment or message.
+top=$(cd "$(dirname "$0")/.." && pwd)
+PATH=$top/bin:$top/tests/bin:$PATH
+LC_ALL=C
+export PATH LC_ALL
+
+command -v curl >/dev/null 2>&1 || { echo "skipped: no curl"; exit 0; }
+realcurl=$(command -v curl)
+
+tmp=$(mktemp -d) || exit 2
+pid=
+cleanup() {
+	if [ -n "$pid" ]; then
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 2' HUP INT TERM
+rc=0
+
+fail() {
+	echo "$*"
+	rc=1
+}
+
+INT=c8ktonqsahsmemfs7lv0
+ITEM=c1vcqk2005qb5nusljko
+SECRET='Sec-ret+/&"x9'
+HOME=$tmp/home
+XDG_CACHE_HOME=$tmp/cache
+CLARIFY_WAIT=0
+CLARIFY_PACE=0
+CLARIFY_CREDENTIALS=$tmp/cred.json
+export HOME XDG_CACHE_HOME CLARIFY_WAIT CLARIFY_PACE CLARIFY_CREDENTIALS
+mkdir "$HOME"
+
+# A wrapper curl first on PATH records each argument list and environment.
+mkdir "$tmp/wrap"
+cat >"$tmp/wrap/curl" <<EOF
+#!/bin/sh
+{ echo "ARGV: \$*"; env; } >>"$tmp/curl.log"
+exec "$realcurl" "\$@"
+EOF
+chmod 755 "$tmp/wrap/curl"
+PATH=$tmp/wrap:$PATH
+
+# A row every 6 hours from 2024-01-01 for 120 days.
+awk -v item=$ITEM 'BEGIN {
+	print "time," item
+	for (d = 0; d < 120 * 4; d++)
+		printf "%d,%g\n", 1704067200 + d * 21600, d / 4
+}' | while IFS=, read -r t v; do
+	case $t in
+	time)	echo "$t,$v" ;;
+	*)	echo "$(date -u -d "@$t" +%Y-%m-%dT%H:%M:%SZ),$v" ;;
+	esac
+done >"$tmp/data.csv"
+
+fake-clarify -p "$tmp/port" -t 120 -c cid -s "$SECRET" -i $INT \
+    -d "$tmp/data.csv" -r "$tmp/rec" -f "$tmp/ctl" 2>"$tmp/server.err" &
+pid=$!
+n=0
+while [ ! -s "$tmp/port" ]; do
+	n=$((n + 1))
+	[ $n -gt 100 ] && { echo "no port file"; exit 1; }
+	sleep 0.1
+done
+url=http://127.0.0.1:$(cat "$tmp/port")/v1
+
+# creds TYPE [URL]: write the credentials file, mode 600.
+creds() {
+	printf '{"apiUrl":"%s","integration":"%s","credentials":' \
+	    "${2:-$url/}" $INT >"$tmp/cred.json"
+	printf '{"type":"%s","clientId":"cid","clientSecret":"%s"}}\n' \
+	    "$1" "$(printf '%s' "$SECRET" | sed 's/"/\\"/g')" \
+	    >>"$tmp/cred.json"
+	chmod 600 "$tmp/cred.json"
+}
+
+# clarify ARGS...: the real one, its messages kept in $tmp/allerr too.
+clarify() {
+	command clarify "$@" 2>"$tmp/err1"
+	s=$?
+	cat "$tmp/err1" >>"$tmp/allerr"
+	cat "$tmp/err1" >&2
+	return $s
+}
+
+# count PATTERN: requests in the server's log that match.
+count() {
+	grep -c -- "$1" "$tmp/rec/requests.log"
+}
+
+creds client-credentials "$url"
+
+# Data over 90 days: three windows (40, 40 and 10 days).
+clarify data $ITEM 2024-01-10T00:00:00Z 2024-04-09T00:00:00Z \
+    >"$tmp/frames" 2>"$tmp/err" || fail "data: $(cat "$tmp/err")"
+[ "$(count 'clarify.dataFrame')" -eq 3 ] ||
+    fail "data: not 3 dataFrame requests: $(cat "$tmp/rec/requests.log")"
+[ "$(wc -l <"$tmp/frames")" -eq 3 ] || fail "data: not 3 response lines"
+ts-fromjson "$tmp/frames" >"$tmp/got.csv" 2>"$tmp/err" ||
+    fail "data: ts-fromjson: $(cat "$tmp/err")"
+awk -F, 'NR == 1 || ($1 >= "2024-01-10" && $1 < "2024-04-09")' \
+    "$tmp/data.csv" >"$tmp/want.csv"
+[ "$(wc -l <"$tmp/want.csv")" -eq 361 ] || fail "data: bad want"
+cmp -s "$tmp/want.csv" "$tmp/got.csv" ||
+    fail "data: $(diff "$tmp/want.csv" "$tmp/got.csv" | head)"
+[ "$(count 'oauth/token')" -eq 1 ] || fail "data: not one token request"
+
+# The token is cached, private, and used by the next run.
+f=$(find "$tmp/cache/iforest-tools" -type f -name 'token-*')
+[ -n "$f" ] || fail "no token cache file"
+[ -z "$f" ] || [ "$(ls -l "$f" | cut -c1-10)" = "-rw-------" ] ||
+    fail "token cache mode: $(ls -l "$f")"
+printf 'time,value\n2024-06-01T00:00:00Z,1.5\n2024-06-01T00:01:00Z,2\n' |
+    ts-tojson -i press-anom -C "$tmp/cred.json" |
+    clarify rpc >"$tmp/out" 2>"$tmp/err" || fail "rpc: $(cat "$tmp/err")"
+grep -q '"result"' "$tmp/out" || fail "rpc: $(cat "$tmp/out")"
+printf 'time,value\n2024-06-01T00:00:00Z,1.5\n2024-06-01T00:01:00Z,2\n' |
+    cmp -s - "$tmp/rec/points/press-anom.csv" ||
+    fail "rpc: points: $(cat "$tmp/rec/points/press-anom.csv")"
+[ "$(count 'oauth/token')" -eq 1 ] || fail "rpc: the token was not reused"
+[ "$(count 'X-API-Version\|	1.1	')" -ge 4 ] ||
+    fail "no X-API-Version 1.1: $(cat "$tmp/rec/requests.log")"
+
+INS='{"jsonrpc":"2.0","id":1,"method":"integration.insert","params":{
+"integration":"'$INT'","data":{"times":["2024-06-02T00:00:00Z"],
+"series":{"x":[3]}}}}'
+INS=$(echo "$INS" | tr -d '\n')
+
+# An expired token: one 401, one new token, success.
+echo expire >"$tmp/ctl"
+echo "$INS" | clarify rpc >"$tmp/out" 2>"$tmp/err" ||
+    fail "expire: $(cat "$tmp/err")"
+[ "$(count '	401	')" -eq 1 ] || fail "expire: not one 401"
+[ "$(count 'oauth/token')" -eq 2 ] || fail "expire: not one more token"
+grep -q '"result"' "$tmp/out" || fail "expire: $(cat "$tmp/out")"
+
+# HTTP 500 twice, then success; "try again" once, then success.
+echo "500 2" >"$tmp/ctl"
+echo "$INS" | clarify rpc >"$tmp/out" 2>"$tmp/err" ||
+    fail "500: $(cat "$tmp/err")"
+[ "$(count '	500	')" -eq 2 ] || fail "500: not two 500s"
+grep -q '"result"' "$tmp/out" || fail "500: $(cat "$tmp/out")"
+echo "try-again 1" >"$tmp/ctl"
+echo "$INS" | clarify rpc >"$tmp/out" 2>"$tmp/err" ||
+    fail "try-again: $(cat "$tmp/err")"
+grep -q '"result"' "$tmp/out" || fail "try-again: $(cat "$tmp/out")"
+grep -q 'error -32015' "$tmp/err" || fail "try-again: $(cat "$tmp/err")"
+
+# Retries are bounded: 500 six times gives up after 4 retries.
+echo "500 6" >"$tmp/ctl"
+before=$(count '	500	')
+echo "$INS" | clarify rpc >"$tmp/out" 2>"$tmp/err" &&
+    fail "500 6: exit 0"
+[ $(($(count '	500	') - before)) -eq 5 ] || fail "500 6: not 5 tries"
+grep -q 'clarify: HTTP 500' "$tmp/err" || fail "500 6: $(cat "$tmp/err")"
+echo "500 1" >"$tmp/ctl"
+echo "$INS" | clarify rpc >/dev/null 2>&1 || fail "500 left over"
+
+# A JSON-RPC error: code, message and trace; exit 1.
+echo "$INS" | sed 's/"x"/"bad id!"/' | clarify rpc >"$tmp/out" 2>"$tmp/err"
+[ $? -eq 1 ] || fail "bad input id: exit status not 1"
+grep -q '^clarify: error -32602: .* (trace [a-z0-9]\{1,\})$' "$tmp/err" ||
+    fail "bad input id: $(cat "$tmp/err")"
+grep -q '"error"' "$tmp/out" || fail "bad input id: no response"
+
+# Credentials: group-readable, malformed, missing a field, bad type.
+chmod 644 "$tmp/cred.json"
+echo "$INS" | clarify rpc >/dev/null 2>"$tmp/err" && fail "644: exit 0"
+grep -q "^clarify: $tmp/cred.json: .*group or others" "$tmp/err" ||
+    fail "644: $(cat "$tmp/err")"
+printf '{"apiUrl":"%s/",' "$url" >"$tmp/cred.json"
+chmod 600 "$tmp/cred.json"
+echo "$INS" | clarify rpc >/dev/null 2>"$tmp/err" && fail "bad JSON: exit 0"
+grep -q "^clarify: $tmp/cred.json:.*not valid JSON" "$tmp/err" ||
+    fail "bad JSON: $(cat "$tmp/err")"
+creds client-credentials
+sed 's/"clientId":"cid",//' "$tmp/cred.json" >"$tmp/c2.json"
+chmod 600 "$tmp/c2.json"
+clarify -C "$tmp/c2.json" rpc </dev/null 2>"$tmp/err" && fail "no id: exit 0"
+grep -q "^clarify: $tmp/c2.json: no \"clientId\"" "$tmp/err" ||
+    fail "no id: $(cat "$tmp/err")"
+creds oauth
+clarify rpc </dev/null 2>"$tmp/err" && fail "bad type: exit 0"
+grep -q "^clarify: $tmp/cred.json: credentials type" "$tmp/err" ||
+    fail "bad type: $(cat "$tmp/err")"
+
+# HTTP Basic: no token request.
+creds basic-auth
+before=$(count 'oauth/token')
+echo "$INS" | clarify rpc >"$tmp/out" 2>"$tmp/err" ||
+    fail "basic: $(cat "$tmp/err")"
+grep -q '"result"' "$tmp/out" || fail "basic: $(cat "$tmp/out")"
+[ "$(count 'oauth/token')" -eq "$before" ] || fail "basic: token request"
+
+# Usage.
+clarify data $ITEM 2>/dev/null
+[ $? -eq 2 ] || fail "data without times: not a usage error"
+
+# The secret is nowhere to be seen.
+grep -q '^ARGV: -K - ' "$tmp/curl.log" || fail "the curl wrapper was not used"
+! grep -q 'Authorization\|Bearer\|Basic' "$tmp/curl.log" ||
+    fail "Authorization in curl's arguments or environment"
+b64=$(printf 'cid:%s' "$SECRET" | base64)
+for f in "$tmp/curl.log" "$tmp/allerr" "$tmp/server.err" \
+    "$tmp/rec/requests.log"; do
+	! grep -qF -- "$SECRET" "$f" || fail "secret in $f"
+	! grep -qF -- 'Sec-ret' "$f" || fail "secret in $f"
+	! grep -qF -- "$b64" "$f" || fail "Basic credentials in $f"
+done
+
+exit $rc
