@@ -349,7 +349,15 @@ put_base64(const char *s, size_t len)
 static void
 put_url(const struct creds *c, const char *endpoint)
 {
-	printf("url = \"%.*s/%s\"\n", (int)c->urllen, c->url, endpoint);
+	size_t i;
+
+	fputs("url = \"", stdout);
+	for (i = 0; i < c->urllen; i++) {
+		if (c->url[i] == '"' || c->url[i] == '\\')
+			putchar('\\');
+		putchar(c->url[i]);
+	}
+	printf("/%s\"\n", endpoint);
 }
 
 static int

@@ -101,7 +101,7 @@ fetch_token() {
 	fi
 	if [ "$http" != 200 ]; then
 		say "token request: HTTP $http"
-		"$helper" token-save "$cred" "$tmp/token" 2>/dev/null || :
+		"$helper" token-save "$cred" "$tmp/token" || :
 		rm -f "$tmp/token"
 		return 1
 	fi

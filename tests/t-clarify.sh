@@ -206,7 +206,57 @@ echo "$INS" | clarify rpc >"$tmp/out" 2>"$tmp/err" ||
 grep -q '"result"' "$tmp/out" || fail "basic: $(cat "$tmp/out")"
 [ "$(count 'oauth/token')" -eq "$before" ] || fail "basic: token request"
 
-# Usage.
+# The token request: form fields URL-encoded, the audience with one slash.
+creds client-credentials "$url///"
+clarify-helper token-config "$tmp/cred.json" >"$tmp/cfg"
+printf '%s\n' "url = \"$url/oauth/token\"" \
+    'header = "Content-Type: application/x-www-form-urlencoded"' \
+    "data-raw = \"grant_type=client_credentials&client_id=cid&\
+client_secret=Sec-ret%2B%2F%26%22x9&audience=http%3A%2F%2F127.0.0.1%3A\
+$(cat "$tmp/port")%2Fv1%2F\"" | cmp -s - "$tmp/cfg" ||
+    fail "token-config: $(cat "$tmp/cfg")"
+
+# A wrong secret: the token request is refused, and so is the call.
+creds client-credentials
+sed 's/"clientSecret":"[^}]*"}/"clientSecret":"wrong"}/' "$tmp/cred.json" \
+    >"$tmp/c3.json"
+chmod 600 "$tmp/c3.json"
+echo "$INS" | XDG_CACHE_HOME=$tmp/cache3 clarify -C "$tmp/c3.json" rpc \
+    >"$tmp/out" 2>"$tmp/err" && fail "wrong secret: exit 0"
+grep -q '^clarify: token request: HTTP 401$' "$tmp/err" &&
+    grep -q '^clarify: token request refused: invalid_client' "$tmp/err" ||
+    fail "wrong secret: $(cat "$tmp/err")"
+[ ! -s "$tmp/out" ] || fail "wrong secret: output $(cat "$tmp/out")"
+
+# A time-out and HTTP 429 are retried too.
+creds client-credentials
+echo "slow=3 1" >"$tmp/ctl"
+echo "$INS" | CLARIFY_TIMEOUT=1 clarify rpc >"$tmp/out" 2>"$tmp/err" ||
+    fail "time-out: $(cat "$tmp/err")"
+grep -q 'time-out, try 1 of 4' "$tmp/err" ||
+    fail "time-out: $(cat "$tmp/err")"
+grep -q '"result"' "$tmp/out" || fail "time-out: $(cat "$tmp/out")"
+echo "429 1" >"$tmp/ctl"
+echo "$INS" | clarify rpc >"$tmp/out" 2>"$tmp/err" ||
+    fail "429: $(cat "$tmp/err")"
+grep -q 'HTTP 429, try 1 of 4' "$tmp/err" || fail "429: $(cat "$tmp/err")"
+
+# Paced: the dataFrame requests of one run come at least a second apart.
+CLARIFY_PACE=1 clarify data $ITEM 2024-01-01 2024-03-01 >/dev/null \
+    2>"$tmp/err" || fail "paced: $(cat "$tmp/err")"
+grep 'clarify.dataFrame' "$tmp/rec/requests.log" | tail -n 2 |
+    awk '{ split(substr($1, 12), t, ":")
+	s[NR] = t[1] * 3600 + t[2] * 60 + t[3] }
+	END { exit !(NR == 2 && s[2] - s[1] >= 1) }' ||
+    fail "paced: $(tail -n 2 "$tmp/rec/requests.log")"
+
+# Usage and bad times.
+clarify data $ITEM 2024-02-30 2024-03-01 >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] || fail "bad date: not status 2"
+grep -q '^clarify: 2024-02-30: ' "$tmp/err" ||
+    fail "bad date: $(cat "$tmp/err")"
+clarify data $ITEM 2024-03-01 2024-03-01 >/dev/null 2>&1
+[ $? -eq 2 ] || fail "empty span: not status 2"
 clarify data $ITEM 2>/dev/null
 [ $? -eq 2 ] || fail "data without times: not a usage error"
 
