@@ -7,7 +7,6 @@
 # hold no secret, pass through files here, in a private temporary folder.
 set -eu
 
-version=0.1.0
 cred=${CLARIFY_CREDENTIALS:-./clarify-credentials.json}
 retries=${CLARIFY_RETRIES:-4}
 firstwait=${CLARIFY_WAIT:-1}
@@ -170,13 +169,20 @@ pace() {
 	esac
 }
 
-# send_all: every non-empty line of standard input as a request.
+# send_all NAME: every non-empty line of standard input, called NAME in
+# messages, as a request.
 send_all() {
 	status=0
+	n=0
 	while IFS= read -r line || [ -n "$line" ]; do
+		n=$((n + 1))
 		[ -n "$line" ] || continue
 		printf '%s\n' "$line" >"$tmp/body"
-		m=$("$helper" method "$tmp/body") || { status=1; continue; }
+		if ! m=$("$helper" method "$tmp/body" 2>/dev/null); then
+			say "$1:$n: not a JSON value, not sent"
+			status=1
+			continue
+		fi
 		pace "$m"
 		call || status=1
 	done
@@ -189,7 +195,9 @@ main() {
 		--help)	help
 			exit 0 ;;
 		--version)
-			echo "clarify $version"
+			find_helper
+			v=$("$helper" --version) || exit 1
+			echo "clarify ${v#* }"
 			exit 0 ;;
 		-C)	[ $# -ge 2 ] || usage_error "-C needs a file"
 			cred=$2
@@ -219,9 +227,9 @@ main() {
 
 	if [ "$1" = data ]; then
 		"$helper" data "$2" "$3" "$4" >"$tmp/bodies" || exit "$?"
-		send_all <"$tmp/bodies" || exit 1
+		send_all requests <"$tmp/bodies" || exit 1
 	else
-		send_all || exit 1
+		send_all '<stdin>' || exit 1
 	fi
 }
 

@@ -177,6 +177,16 @@ grep -q '^clarify: error -32602: .* (trace [a-z0-9]\{1,\})$' "$tmp/err" ||
     fail "bad input id: $(cat "$tmp/err")"
 grep -q '"error"' "$tmp/out" || fail "bad input id: no response"
 
+# A line that is no JSON is reported and skipped; the others are sent.
+printf '%s\n{"jsonrpc":\n%s\n' "$INS" "$(echo "$INS" | sed 's/"x"/"y"/')" |
+    clarify rpc >"$tmp/out" 2>"$tmp/err"
+[ $? -eq 1 ] || fail "not JSON: exit status not 1"
+grep -q '^clarify: <stdin>:2: not a JSON value, not sent$' "$tmp/err" ||
+    fail "not JSON: $(cat "$tmp/err")"
+[ "$(grep -c '"result"' "$tmp/out")" -eq 2 ] ||
+    fail "not JSON: $(cat "$tmp/out")"
+[ -s "$tmp/rec/points/y.csv" ] || fail "not JSON: the line after not sent"
+
 # Credentials: group-readable, malformed, missing a field, bad type.
 chmod 644 "$tmp/cred.json"
 echo "$INS" | clarify rpc >/dev/null 2>"$tmp/err" && fail "644: exit 0"
@@ -257,6 +267,9 @@ grep -q '^clarify: 2024-02-30: ' "$tmp/err" ||
     fail "bad date: $(cat "$tmp/err")"
 clarify data $ITEM 2024-03-01 2024-03-01 >/dev/null 2>&1
 [ $? -eq 2 ] || fail "empty span: not status 2"
+v=$(clarify-helper --version | cut -d' ' -f2)
+[ "$(clarify --version)" = "clarify $v" ] ||
+    fail "--version: $(clarify --version)"
 clarify data $ITEM 2>/dev/null
 [ $? -eq 2 ] || fail "data without times: not a usage error"
 
