@@ -140,6 +140,11 @@ creds_read(const char *path, struct creds *c)
 	for (c->urllen = strlen(c->url); c->url[c->urllen - 1] == '/';
 	    c->urllen--)
 		;
+	if (strchr(c->url, ':')[3] == '/' || strchr(c->url, ':') + 3 >=
+	    c->url + c->urllen) {
+		diag_at(path, 0, "\"apiUrl\" names no host");
+		return -1;
+	}
 	if (!clarify_is_id(id, strlen(id))) {
 		diag_at(path, 0, "\"integration\" is not an integration ID");
 		return -1;

@@ -140,12 +140,22 @@ INS='{"jsonrpc":"2.0","id":1,"method":"integration.insert","params":{
 "series":{"x":[3]}}}}'
 INS=$(echo "$INS" | tr -d '\n')
 
+# Without XDG_CACHE_HOME the cache is under ~/.cache, in a private folder.
+echo "$INS" | (unset XDG_CACHE_HOME; clarify rpc) >/dev/null 2>"$tmp/err" ||
+    fail "home cache: $(cat "$tmp/err")"
+ls "$HOME/.cache/iforest-tools/"token-*.json >/dev/null 2>&1 ||
+    fail "home cache: no token file"
+[ "$(ls -ld "$HOME/.cache/iforest-tools" | cut -c1-10)" = drwx------ ] ||
+    fail "home cache: $(ls -ld "$HOME/.cache/iforest-tools")"
+
 # An expired token: one 401, one new token, success.
+before=$(count 'oauth/token')
 echo expire >"$tmp/ctl"
 echo "$INS" | clarify rpc >"$tmp/out" 2>"$tmp/err" ||
     fail "expire: $(cat "$tmp/err")"
 [ "$(count '	401	')" -eq 1 ] || fail "expire: not one 401"
-[ "$(count 'oauth/token')" -eq 2 ] || fail "expire: not one more token"
+[ "$(count 'oauth/token')" -eq $((before + 1)) ] ||
+    fail "expire: not one more token"
 grep -q '"result"' "$tmp/out" || fail "expire: $(cat "$tmp/out")"
 
 # HTTP 500 twice, then success; "try again" once, then success.
