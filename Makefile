@@ -15,7 +15,7 @@ LDLIBS    = -lm
 
 PROGS     = alert-mail clarify-helper iforest-score iforest-train \
 	    ts-fromjson ts-tojson
-SCRIPTS   = clarify
+SCRIPTS   = anomaly-job clarify
 LIBOBJ    = $(patsubst %.c,%.o,$(wildcard lib/*.c))
 UNITS     = $(patsubst tests/unit/%.c,tests/bin/%,$(wildcard tests/unit/*.c))
 TOOLS     = $(patsubst tests/tools/%.c,tests/bin/%,$(wildcard tests/tools/*.c))

@@ -1,0 +1,394 @@
+#!/bin/sh
+# anomaly-job - one run of the scheduled job: fetch an item's new points
+# from Clarify, score them, write the anomalies back and mail them.
+#
+# The state folder holds the model, the mark (where the next window
+# starts), the time of the last anomaly, and, while a window is being
+# worked on, a progress file naming the steps already done, so that a
+# run that failed half-way never mails or inserts twice.  The
+# credentials are only ever named to clarify and ts-tojson; this script
+# does not read them.
+set -eu
+
+conf=
+tmp=
+locked=0
+state=
+credentials=
+item=
+input=
+train_from=
+trees=
+samples=
+contamination=
+seed=
+lag=0
+quiet=3600
+name=
+mail_from=
+mail_to=
+msmtp_config=
+msmtp_account=
+
+usage() {
+	echo "usage: anomaly-job -c config"
+}
+
+help() {
+	usage
+	cat <<'EOF'
+
+Run the anomaly job once: train the model on the first run, then score
+the points that came since the last run, write the anomalies to Clarify
+and mail them.
+
+  -c FILE   the configuration file (key = value lines)
+  --help    print this help and exit
+
+Exit status: 0 done, 1 a step failed, 2 usage or configuration error,
+75 another run holds the lock.
+EOF
+}
+
+usage_error() {
+	[ $# -eq 0 ] || echo "anomaly-job: $*" >&2
+	usage >&2
+	echo "Try 'anomaly-job --help' for more information." >&2
+	exit 2
+}
+
+log() {
+	printf '%s anomaly-job: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2
+}
+
+die() {
+	log "$*"
+	exit 1
+}
+
+conf_error() {
+	echo "anomaly-job: $*" >&2
+	exit 2
+}
+
+# tcalc TIME SECONDS: TIME (RFC 3339, UTC) moved by SECONDS, or, when
+# SECONDS is "epoch", TIME in seconds since 1970; fails on a bad TIME.
+tcalc() {
+	awk -v t="$1" -v d="$2" '
+	function days(y, m, dd) {
+		y -= m <= 2
+		era = int(y / 400)
+		yoe = y - era * 400
+		doy = int((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + dd - 1
+		return era * 146097 + yoe * 365 + int(yoe / 4) - \
+		    int(yoe / 100) + doy - 719468
+	}
+	function civil(z,    era, doe, yoe, doy, mp, y, m, dd) {
+		z += 719468
+		era = int(z / 146097)
+		doe = z - era * 146097
+		yoe = int((doe - int(doe / 1460) + int(doe / 36524) - \
+		    int(doe / 146096)) / 365)
+		y = yoe + era * 400
+		doy = doe - (365 * yoe + int(yoe / 4) - int(yoe / 100))
+		mp = int((5 * doy + 2) / 153)
+		dd = doy - int((153 * mp + 2) / 5) + 1
+		m = mp < 10 ? mp + 3 : mp - 9
+		return sprintf("%04d-%02d-%02d", y + (m <= 2), m, dd)
+	}
+	BEGIN {
+		d2 = "[0-9][0-9]"
+		if (t !~ "^" d2 d2 "-" d2 "-" d2 "T" d2 ":" d2 ":" d2 \
+		    "([.][0-9]+)?Z$")
+			exit 1
+		m = substr(t, 6, 2) + 0
+		if (m < 1 || m > 12 || substr(t, 9, 2) + 0 < 1 || \
+		    substr(t, 9, 2) + 0 > 31 || substr(t, 12, 2) + 0 > 23 || \
+		    substr(t, 15, 2) + 0 > 59 || substr(t, 18, 2) + 0 > 60)
+			exit 1
+		s = days(substr(t, 1, 4) + 0, substr(t, 6, 2) + 0, \
+		    substr(t, 9, 2) + 0) * 86400 + substr(t, 12, 2) * 3600 + \
+		    substr(t, 15, 2) * 60 + substr(t, 18, 2)
+		if (d == "epoch") {
+			printf "%.0f\n", s
+			exit 0
+		}
+		s += d
+		z = int(s / 86400)
+		r = s - z * 86400
+		if (r < 0) {
+			z--
+			r += 86400
+		}
+		printf "%sT%02d:%02d:%02dZ\n", civil(z), int(r / 3600), \
+		    int(r % 3600 / 60), r % 60
+	}'
+}
+
+# setkey FILE:LINE KEY VALUE: one configuration line.
+setkey() {
+	case $2 in
+	credentials)	credentials=$3 ;;
+	item)		item=$3 ;;
+	input)		input=$3 ;;
+	name)		name=$3 ;;
+	train_from)	train_from=$3 ;;
+	trees)		trees=$3 ;;
+	samples)	samples=$3 ;;
+	contamination)	contamination=$3 ;;
+	seed)		seed=$3 ;;
+	lag)		lag=$3 ;;
+	quiet)		quiet=$3 ;;
+	mail_from)	mail_from=$3 ;;
+	mail_to)	mail_to="$mail_to$3
+" ;;
+	msmtp_config)	msmtp_config=$3 ;;
+	msmtp_account)	msmtp_account=$3 ;;
+	state)		state=$3 ;;
+	*)		conf_error "$1: unknown key \"$2\"" ;;
+	esac
+}
+
+# trim TEXT: TEXT without white space at either end.
+trim() {
+	printf '%s\n' "$1" | sed 's/^[[:space:]]*//; s/[[:space:]]*$//'
+}
+
+# read_conf: the configuration file, read, never run.
+read_conf() {
+	[ -r "$conf" ] || conf_error "$conf: cannot read"
+	n=0
+	while IFS= read -r line || [ -n "$line" ]; do
+		n=$((n + 1))
+		case $line in
+		*[![:space:]]*)	;;
+		*)	continue ;;
+		esac
+		case $(trim "$line") in
+		'#'*)	continue ;;
+		*=*)	;;
+		*)	conf_error "$conf:$n: not a key = value line" ;;
+		esac
+		k=$(trim "${line%%=*}")
+		v=$(trim "${line#*=}")
+		[ -n "$v" ] || conf_error "$conf:$n: no value for \"$k\""
+		setkey "$conf:$n" "$k" "$v"
+	done <"$conf"
+	check_conf
+}
+
+# need KEY VALUE: a required key.
+need() {
+	[ -n "$2" ] || conf_error "$conf: no \"$1\" key"
+}
+
+# whole KEY VALUE: a number of seconds.
+whole() {
+	case $2 in
+	''|*[!0-9]*)	conf_error "$conf: $1: not a whole number: $2" ;;
+	esac
+}
+
+check_conf() {
+	need credentials "$credentials"
+	need item "$item"
+	need input "$input"
+	need train_from "$train_from"
+	need mail_from "$mail_from"
+	need mail_to "$mail_to"
+	need state "$state"
+	whole lag "$lag"
+	whole quiet "$quiet"
+	train_from=$(tcalc "$train_from" 0) ||
+	    conf_error "$conf: train_from: not an RFC 3339 UTC time"
+	[ -n "$name" ] || name=$item
+}
+
+# lock: hold the state folder's lock, or exit 75 when a live run has it.
+lock() {
+	l=$state/lock
+	if ! mkdir "$l" 2>/dev/null; then
+		p=$(cat "$l/pid" 2>/dev/null) || p=
+		if [ -z "$p" ] || kill -0 "$p" 2>/dev/null; then
+			log "another run holds the lock (pid ${p:-unknown})"
+			exit 75
+		fi
+		log "taking over the stale lock of pid $p"
+		rm -rf "$l"
+		mkdir "$l" 2>/dev/null || {
+			log "another run holds the lock"
+			exit 75
+		}
+	fi
+	locked=1
+	echo "$$" >"$l/pid"
+}
+
+cleanup() {
+	[ -z "$tmp" ] || rm -rf "$tmp"
+	[ "$locked" -eq 0 ] || rm -rf "$state/lock"
+}
+
+# put FILE TEXT: write TEXT into FILE whole or not at all.
+put() {
+	{ printf '%s\n' "$2" >"$1.tmp" && mv "$1.tmp" "$1"; } 2>/dev/null ||
+	    die "cannot write $1"
+}
+
+# fetch FROM TO: the item's rows in [FROM, TO) into $tmp/rows.csv.
+fetch() {
+	clarify -C "$credentials" data "$item" "$1" "$2" >"$tmp/frames" ||
+	    die "fetching [$1, $2) failed"
+	ts-fromjson -r "$item=value" "$tmp/frames" >"$tmp/rows.csv" ||
+	    die "reading the data of [$1, $2) failed"
+	rows=$(($(wc -l <"$tmp/rows.csv") - 1))
+	log "fetched $rows rows for [$1, $2)"
+}
+
+train() {
+	fetch "$train_from" "$end"
+	set -- -o "$state/model.new"
+	[ -z "$trees" ] || set -- "$@" -n "$trees"
+	[ -z "$samples" ] || set -- "$@" -s "$samples"
+	[ -z "$contamination" ] || set -- "$@" -c "$contamination"
+	[ -z "$seed" ] || set -- "$@" -r "$seed"
+	iforest-train "$@" "$tmp/rows.csv" || die "training failed"
+	mv "$state/model.new" "$state/model"
+	put "$state/mark" "$end"
+	log "trained on [$train_from, $end); the mark is $end"
+}
+
+# done_step STEP: was STEP of the pending window done?
+done_step() {
+	grep -qx "$1" "$pend"
+}
+
+insert() {
+	if done_step inserted; then
+		log "inserted before, not again"
+		return
+	fi
+	ts-tojson -a -i "$input" -C "$credentials" "$tmp/anom.csv" \
+	    >"$tmp/insert.jsonl" || die "preparing the insert failed"
+	clarify -C "$credentials" rpc <"$tmp/insert.jsonl" >/dev/null ||
+	    die "inserting the anomalies of [$from, $to) failed"
+	echo inserted >>"$pend"
+	log "inserted $count anomalies into $input"
+}
+
+# subject: a new episode when the last anomaly is more than quiet
+# seconds before this window's first.
+subject() {
+	first=$(sed -n '2s/,.*//p' "$tmp/anom.csv")
+	if [ -s "$state/last-anomaly" ]; then
+		a=$(tcalc "$(cat "$state/last-anomaly")" epoch) || a=
+		b=$(tcalc "$first" epoch) || b=
+		if [ -n "$a" ] && [ -n "$b" ] && [ $((b - a)) -le "$quiet" ]
+		then
+			echo "More anomalies in $name"
+			return
+		fi
+	fi
+	echo "Anomaly detected in $name"
+}
+
+send_mail() {
+	if done_step mailed; then
+		log "mailed before, not again"
+		return
+	fi
+	s=$(subject)
+	set -- -f "$mail_from" -n "$name" -s "$s"
+	while IFS= read -r a; do
+		[ -z "$a" ] || set -- "$@" -t "$a"
+	done <<EOF
+$mail_to
+EOF
+	alert-mail "$@" "$tmp/anom.csv" >"$tmp/mail.eml" ||
+	    die "writing the mail failed"
+	set -- -t --read-envelope-from
+	[ -z "$msmtp_config" ] || set -- "$@" -C "$msmtp_config"
+	[ -z "$msmtp_account" ] || set -- "$@" -a "$msmtp_account"
+	msmtp "$@" <"$tmp/mail.eml" || die "sending the mail failed"
+	echo mailed >>"$pend"
+	log "mailed \"$s\""
+}
+
+# window FROM: work on [FROM, end) or on the end a failed run chose.
+window() {
+	from=$1
+	pend=$state/pending/$(echo "$from" | tr -d ':-')
+	if [ -s "$pend" ]; then
+		to=$(sed -n '1s/^end //p' "$pend")
+		tcalc "$to" 0 >/dev/null || die "$pend: no window end"
+		log "redoing [$from, $to)"
+	else
+		to=$end
+		mkdir -p "$state/pending"
+		put "$pend" "end $to"
+	fi
+	fetch "$from" "$to"
+	iforest-score -a -m "$state/model" "$tmp/rows.csv" >"$tmp/anom.csv" ||
+	    die "scoring failed"
+	count=$(($(wc -l <"$tmp/anom.csv") - 1))
+	log "found $count anomalies in [$from, $to)"
+	if [ "$count" -gt 0 ]; then
+		insert
+		send_mail
+		put "$state/last-anomaly" "$(tail -n 1 "$tmp/anom.csv" |
+		    sed 's/,.*//')"
+	fi
+	put "$state/mark" "$to"
+	rm -f "$pend"
+	log "the mark is $to"
+}
+
+main() {
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--help)	help
+			exit 0 ;;
+		-c)	[ $# -ge 2 ] || usage_error "-c needs a file"
+			conf=$2
+			shift 2 ;;
+		-c*)	conf=${1#-c}
+			shift ;;
+		--)	shift
+			break ;;
+		-?*)	usage_error "unknown option $1" ;;
+		*)	break ;;
+		esac
+	done
+	[ $# -eq 0 ] || usage_error "no operands expected"
+	[ -n "$conf" ] || usage_error "-c is required"
+	read_conf
+	if [ -n "${ANOMALY_JOB_NOW:-}" ]; then
+		now=$(tcalc "$ANOMALY_JOB_NOW" 0) ||
+		    usage_error "ANOMALY_JOB_NOW: not an RFC 3339 UTC time"
+	else
+		now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	fi
+	end=$(tcalc "$now" "-$lag")
+
+	umask 077
+	mkdir -p "$state" || die "cannot make the state folder $state"
+	trap cleanup EXIT
+	trap 'exit 2' HUP INT TERM
+	lock
+	tmp=$(mktemp -d) || die "cannot make a temporary folder"
+
+	if [ ! -f "$state/model" ]; then
+		train
+		exit 0
+	fi
+	mark=$(cat "$state/mark") || die "no mark in $state"
+	e=$(tcalc "$end" epoch)
+	while m=$(tcalc "$mark" epoch) && [ "$m" -lt "$e" ]; do
+		window "$mark"
+		mark=$to
+	done
+	[ -n "$m" ] || die "$state/mark: not an RFC 3339 UTC time"
+	log "nothing more to do before $end"
+}
+
+main "$@"
