@@ -153,13 +153,18 @@ planted() {
 	printf '%s\n' $PLANT | awk -v u="$1" '$0 < u'
 }
 
-# check WHAT UNTIL MAILS: the mark, the points and the mail count.
+# check WHAT UNTIL MAILS: the points in Clarify are the planted ones
+# before UNTIL, MAILS mails were sent, each point is in one of them.
 check() {
 	inserted | sort | cmp -s - "$tmp/want" 2>/dev/null ||
 	    fail "$1: points: $(inserted | tr '\n' ' ')"
 	planted "$2" | cmp -s - "$tmp/want" ||
 	    fail "$1: the points are not the planted ones before $2"
 	[ "$(mails)" -eq "$3" ] || fail "$1: $(mails) mails, not $3"
+	for p in $(cat "$tmp/want"); do
+		[ "$(grep -l "^$p " "$tmp/mail/"*.eml | wc -l)" -eq 1 ] ||
+		    fail "$1: $p is not in exactly one mail"
+	done
 }
 
 # mark: the state's mark.
@@ -220,6 +225,7 @@ job 2013-12-09T02:00:00Z && fail "insert fault: exit 0"
 grep -q 'inserting the anomalies of .* failed' "$tmp/err" ||
     fail "insert fault: $(cat "$tmp/err")"
 [ "$(mark)" = 2013-12-09T00:00:00Z ] || fail "insert fault: mark moved"
+[ ! -d "$tmp/state/lock" ] || fail "insert fault: the lock was kept"
 check "insert fault" 2013-12-09T00:00:00Z 4
 job 2013-12-09T02:30:00Z || fail "after insert: $(cat "$tmp/err")"
 grep -q 'redoing \[2013-12-09T00:00:00Z, 2013-12-09T01:00:00Z)' \
@@ -236,7 +242,11 @@ grep -q 'sending the mail failed' "$tmp/err" ||
     fail "mail fault: $(cat "$tmp/err")"
 [ "$(mark)" = 2013-12-09T01:30:00Z ] || fail "mail fault: mark moved"
 planted 2013-12-09T03:00:00Z >"$tmp/want"
-check "mail fault" 2013-12-09T03:00:00Z 5
+inserted | sort | cmp -s - "$tmp/want" ||
+    fail "mail fault: points: $(inserted | tr '\n' ' ')"
+[ "$(mails)" -eq 5 ] || fail "mail fault: $(mails) mails, not 5"
+! grep -q '^2013-12-09T02:30:00Z ' "$tmp/mail/"*.eml ||
+    fail "mail fault: the refused mail was kept"
 n=$(grep -c 'integration.insert' "$tmp/rec/requests.log")
 job 2013-12-09T05:00:00Z || fail "after mail: $(cat "$tmp/err")"
 [ "$(grep -c 'integration.insert' "$tmp/rec/requests.log")" -eq "$n" ] ||
