@@ -42,8 +42,8 @@ Run the anomaly job once: train the model on the first run, then score
 the points that came since the last run, write the anomalies to Clarify
 and mail them.
 
-  -c FILE   the configuration file (key = value lines)
-  --help    print this help and exit
+  -c CONFIG  the configuration file (key = value lines)
+  --help     print this help and exit
 
 Exit status: 0 done, 1 a step failed, 2 usage or configuration error,
 75 another run holds the lock.

@@ -42,7 +42,8 @@ HOME=$tmp/home
 XDG_CACHE_HOME=$tmp/cache
 CLARIFY_WAIT=0
 CLARIFY_PACE=0
-export HOME XDG_CACHE_HOME CLARIFY_WAIT CLARIFY_PACE
+CLARIFY_RETRIES=4
+export HOME XDG_CACHE_HOME CLARIFY_WAIT CLARIFY_PACE CLARIFY_RETRIES
 mkdir "$HOME" "$tmp/mail" || exit 2
 
 # waitport FILE: wait for a server's port file.
