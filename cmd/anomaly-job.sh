@@ -204,24 +204,37 @@ check_conf() {
 	[ -n "$name" ] || name=$item
 }
 
+# busy [PID]: leave, the lock being another run's.
+busy() {
+	log "another run holds the lock (pid ${1:-unknown})"
+	exit 75
+}
+
 # lock: hold the state folder's lock, or exit 75 when a live run has it.
+# A stale lock is taken over under a second lock, lock.take, so that
+# only one run at a time looks at it and removes it.
 lock() {
 	l=$state/lock
+	mkdir "$l" 2>/dev/null && { locked=1; echo "$$" >"$l/pid"; return; }
+	p=$(cat "$l/pid" 2>/dev/null) || p=
+	if [ -z "$p" ] || kill -0 "$p" 2>/dev/null; then
+		busy "$p"
+	fi
+	mkdir "$l.take" 2>/dev/null || busy
+	q=$(cat "$l/pid" 2>/dev/null) || q=
+	if [ "$q" != "$p" ]; then
+		rmdir "$l.take"
+		busy "$q"
+	fi
+	rm -rf "$l"
 	if ! mkdir "$l" 2>/dev/null; then
-		p=$(cat "$l/pid" 2>/dev/null) || p=
-		if [ -z "$p" ] || kill -0 "$p" 2>/dev/null; then
-			log "another run holds the lock (pid ${p:-unknown})"
-			exit 75
-		fi
-		log "taking over the stale lock of pid $p"
-		rm -rf "$l"
-		mkdir "$l" 2>/dev/null || {
-			log "another run holds the lock"
-			exit 75
-		}
+		rmdir "$l.take"
+		busy
 	fi
 	locked=1
 	echo "$$" >"$l/pid"
+	rmdir "$l.take"
+	log "took over the stale lock of pid $p"
 }
 
 cleanup() {

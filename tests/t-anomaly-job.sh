@@ -310,12 +310,39 @@ kill "$bpid"
 wait "$bpid" 2>/dev/null
 bpid=
 job 2013-12-09T08:00:00Z || fail "stale lock: $(cat "$tmp/err")"
-grep -q 'taking over the stale lock' "$tmp/err" ||
+grep -q 'took over the stale lock of pid [0-9]' "$tmp/err" ||
     fail "stale lock: $(cat "$tmp/err")"
 [ "$(mark)" = 2013-12-09T07:00:00Z ] || fail "stale lock: mark $(mark)"
+[ -z "$(ls -A "$tmp/state" | grep '^lock')" ] ||
+    fail "stale lock: left $(ls -A "$tmp/state")"
+
+# Four runs at once find a stale lock: one gets the lock, three exit 75.
+sh -c 'exit 0' &
+dead=$!
+wait "$dead"
+mkdir -p "$tmp/state/lock" && echo "$dead" >"$tmp/state/lock/pid"
+echo "slow=1 1 clarify.dataFrame" >"$tmp/ctl"
+bpid=
+for i in 1 2 3 4; do
+	(ANOMALY_JOB_NOW=2013-12-09T09:00:00Z anomaly-job \
+	    -c "$tmp/job.conf" 2>"$tmp/err$i"; echo $? >"$tmp/st$i") &
+	bpid="$bpid $!"
+done
+for p in $bpid; do
+	wait "$p"
+done
+bpid=
+cat "$tmp/err"[1-4] >>"$tmp/allerr"
+[ "$(cat "$tmp/st"[1-4] | sort | tr '\n' ' ')" = "0 75 75 75 " ] ||
+    fail "stale race: statuses $(cat "$tmp/st"[1-4] | tr '\n' ' ')"
+[ "$(cat "$tmp/err"[1-4] | grep -c 'fetched')" -eq 1 ] ||
+    fail "stale race: $(cat "$tmp/err"[1-4])"
+[ -z "$(ls -A "$tmp/state" | grep '^lock')" ] ||
+    fail "stale race: left $(ls -A "$tmp/state")"
+[ "$(mark)" = 2013-12-09T08:00:00Z ] || fail "stale race: mark $(mark)"
 
 # Nothing to do: the mark is already at now - lag.
-job 2013-12-09T08:00:00Z || fail "again: $(cat "$tmp/err")"
+job 2013-12-09T09:00:00Z || fail "again: $(cat "$tmp/err")"
 check again 2013-12-09T07:00:00Z 8
 
 # Configuration errors are reported with the file and line.
