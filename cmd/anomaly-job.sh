@@ -361,6 +361,11 @@ main() {
 		case $1 in
 		--help)	help
 			exit 0 ;;
+		--version)
+			# One version for the toolkit: the C programs carry it.
+			v=$(iforest-score --version) || exit 1
+			echo "anomaly-job ${v#* }"
+			exit 0 ;;
 		-c)	[ $# -ge 2 ] || usage_error "-c needs a file"
 			conf=$2
 			shift 2 ;;
