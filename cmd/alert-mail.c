@@ -265,9 +265,7 @@ parse_options(int argc, char *argv[], struct options *o)
 			return diag_help(usage_text, help_text) == 0 ?
 			    EXIT_SENT : EXIT_TROUBLE;
 		case OPT_VERSION:
-			diag_version();
-			return diag_close_stdout() == 0 ? EXIT_SENT :
-			    EXIT_TROUBLE;
+			return diag_version() == 0 ? EXIT_SENT : EXIT_TROUBLE;
 		default:
 			return diag_usage(usage_text);
 		}

@@ -638,8 +638,7 @@ main(int argc, char *argv[])
 	if (argc == 2 && strcmp(argv[1], "--help") == 0)
 		return diag_help(usage_text, help_text);
 	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
-		diag_version();
-		return diag_close_stdout();
+		return diag_version();
 	}
 	diag_init("clarify");
 	if (argc >= 3 && strcmp(argv[1], "data") == 0 && argc == 5)

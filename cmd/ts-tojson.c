@@ -230,8 +230,7 @@ parse_options(int argc, char *argv[], struct options *o)
 		case OPT_HELP:
 			return diag_help(usage_text, help_text);
 		case OPT_VERSION:
-			diag_version();
-			return diag_close_stdout();
+			return diag_version();
 		default:
 			return diag_usage(usage_text);
 		}

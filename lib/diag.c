@@ -145,10 +145,11 @@ diag_plural(unsigned long long n)
 	return n == 1 ? "" : "s";
 }
 
-void
+int
 diag_version(void)
 {
 	printf("%s %s\n", progname, VERSION);
+	return diag_close_stdout();
 }
 
 int

@@ -62,8 +62,11 @@ const char *diag_name(const char *path);
 /* The plural ending for a count of N in a message: "" for 1, else "s". */
 const char *diag_plural(unsigned long long n);
 
-/* Print "PROGRAM VERSION" on standard output. */
-void	 diag_version(void);
+/*
+ * Print "PROGRAM VERSION" on standard output for --version.  Returns the
+ * exit status: EXIT_OK, or EXIT_FAIL when it could not be written.
+ */
+int	 diag_version(void);
 
 /*
  * Print USAGE (one or more "usage: ..." lines) and a hint to try --help
