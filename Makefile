@@ -13,9 +13,9 @@ CPPFLAGS  = -D_POSIX_C_SOURCE=200809L -DVERSION='"$(VERSION)"'
 LDFLAGS   =
 LDLIBS    = -lm
 
-PROGS     = alert-mail clarify-helper iforest-score iforest-train \
-	    ts-fromjson ts-tojson
-SCRIPTS   = anomaly-job clarify
+# Every cmd/NAME.c is a program and every cmd/NAME.sh a script.
+PROGS     = $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))
+SCRIPTS   = $(patsubst cmd/%.sh,%,$(wildcard cmd/*.sh))
 LIBOBJ    = $(patsubst %.c,%.o,$(wildcard lib/*.c))
 UNITS     = $(patsubst tests/unit/%.c,tests/bin/%,$(wildcard tests/unit/*.c))
 TOOLS     = $(patsubst tests/tools/%.c,tests/bin/%,$(wildcard tests/tools/*.c))
@@ -60,6 +60,14 @@ check: all $(UNITS) $(TOOLS)
 demo: all
 	sh demo/run.sh
 
+# Speed against scikit-learn; slow, never part of check.
+bench: all
+	sh bench/run
+
+# Each parser under libFuzzer for a bounded time (needs clang).
+fuzz:
+	sh tests/fuzz/run
+
 lint:
 	sh tests/lint.sh
 
@@ -75,4 +83,4 @@ uninstall:
 clean:
 	rm -rf bin tests/bin lib/*.o lib/libiforest.a demo/out
 
-.PHONY: all check clean demo deps install lint uninstall
+.PHONY: all bench check clean demo deps fuzz install lint uninstall
