@@ -201,7 +201,23 @@ check_conf() {
 	whole quiet "$quiet"
 	train_from=$(tcalc "$train_from" 0) ||
 	    conf_error "$conf: train_from: not an RFC 3339 UTC time"
+	# Clarify's input ID syntax; it also keeps the ID safe to put in
+	# JSON text unescaped.
+	case $input in
+	*[!A-Za-z0-9_:.#+/-]*)
+		conf_error "$conf: input: not a Clarify input ID: $input" ;;
+	esac
+	[ "$(printf %s "$input" | wc -c)" -le 128 ] ||
+	    conf_error "$conf: input: longer than 128 bytes"
 	[ -n "$name" ] || name=$item
+	case $item$name in
+	*[[:cntrl:]]*)
+		conf_error "$conf: item or name: a control character" ;;
+	esac
+	# The signal is called "NAME anomalies", and Clarify takes names
+	# of up to 128 bytes.
+	[ "$(printf %s "$name" | wc -c)" -le 118 ] ||
+	    conf_error "$conf: name: longer than 118 bytes"
 }
 
 # busy [PID]: leave, the lock being another run's.
@@ -276,11 +292,62 @@ done_step() {
 	grep -qx "$1" "$pend"
 }
 
+# jstr TEXT: TEXT as a JSON string; the configuration has made sure it
+# holds no control character.
+jstr() {
+	printf '"%s"' "$(printf '%s\n' "$1" | sed 's/[\\"]/\\&/g')"
+}
+
+# integration: the integration ID, which only the credentials file
+# holds; ts-tojson reads it there and writes it into a request.
+integration() {
+	printf 'time,value\n1970-01-01T00:00:00Z,0\n' |
+	    ts-tojson -i "$input" -C "$credentials" >"$tmp/probe" || return 1
+	sed -n 's/.*"params":{"integration":"\([A-Za-z0-9_-]*\)".*/\1/p' \
+	    "$tmp/probe"
+}
+
+# signal_view: the save view of the input's signal, on one line.
+signal_view() {
+	d="The points of $name (item $item) that anomaly-job found anomalous,"
+	d="$d each with the item's value at that time."
+	printf '{"name":%s,"description":%s,' "$(jstr "$name anomalies")" \
+	    "$(jstr "$d")"
+	printf '"labels":{"source":["anomaly-job"],"item":[%s]},' \
+	    "$(jstr "$item")"
+	printf '"valueType":"numeric","sourceType":"prediction",'
+	printf '"gapDetection":"PT1S"}\n'
+}
+
+# save_signal: give the input's signal its name, description and a gap
+# detection of one second, so that Clarify shows the points as dots,
+# before the first insert and again whenever the view changes;
+# $state/signal keeps the view saved last.
+save_signal() {
+	v=$(signal_view)
+	if [ -f "$state/signal" ] && [ "$(cat "$state/signal")" = "$v" ]; then
+		return
+	fi
+	id=$(integration) && [ -n "$id" ] ||
+	    die "cannot read the integration ID from $credentials"
+	{
+		printf '{"jsonrpc":"2.0","method":"integration.saveSignals",'
+		printf '"id":1,"params":{"integration":"%s",' "$id"
+		printf '"signalsByInput":{"%s":%s},"createOnly":false}}\n' \
+		    "$input" "$v"
+	} >"$tmp/save.json"
+	clarify -C "$credentials" rpc <"$tmp/save.json" >/dev/null ||
+	    die "saving the signal of input $input failed"
+	put "$state/signal" "$v"
+	log "saved the signal of input $input as \"$name anomalies\""
+}
+
 insert() {
 	if done_step inserted; then
 		log "inserted before, not again"
 		return
 	fi
+	save_signal
 	ts-tojson -a -i "$input" -C "$credentials" "$tmp/anom.csv" \
 	    >"$tmp/insert.jsonl" || die "preparing the insert failed"
 	clarify -C "$credentials" rpc <"$tmp/insert.jsonl" >/dev/null ||

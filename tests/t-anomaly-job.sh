@@ -345,6 +345,22 @@ cat "$tmp/err"[1-4] >>"$tmp/allerr"
 job 2013-12-09T09:00:00Z || fail "again: $(cat "$tmp/err")"
 check again 2013-12-09T07:00:00Z 8
 
+# The signal was named, described and given a gap detection of one
+# second once, before the first insert, and not again.
+[ "$(grep -c 'integration.saveSignals' "$tmp/rec/requests.log")" -eq 1 ] ||
+    fail "signal: saved $(grep -c 'integration.saveSignals' \
+    "$tmp/rec/requests.log") times"
+awk -F'\t' '$4 ~ /^integration\./ { print $4 }' "$tmp/rec/requests.log" |
+    head -n 1 | grep -qx 'integration.saveSignals' ||
+    fail "signal: not saved before the first insert"
+sig=$tmp/rec/signals/$INPUT.json
+grep -q '"name":"machine temperature anomalies"' "$sig" &&
+    grep -q '"gapDetection":"PT1S"' "$sig" &&
+    grep -q '"description":"The points of machine temperature' "$sig" ||
+    fail "signal: $(cat "$sig")"
+cmp -s "$sig" "$tmp/state/signal" 2>/dev/null ||
+    fail "signal: the state does not keep what was saved"
+
 # Configuration errors are reported with the file and line.
 printf 'item = x\nbogus = 1\n' >"$tmp/bad.conf"
 anomaly-job -c "$tmp/bad.conf" 2>"$tmp/err"
