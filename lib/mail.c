@@ -918,26 +918,50 @@ mail_add_addrs(struct mail_msg *m, const char *name,
 	return header_end(m, &tmp, e);
 }
 
-int
-mail_add_raw(struct mail_msg *m, const char *name, const char *value,
-    struct err *e)
+/*
+ * Append the header NAME with VALUE, printable ASCII written as given and
+ * folded at its white space, to B with line end EOL.
+ */
+static int
+put_raw(struct mail_buf *b, const char *eol, const char *name,
+    const char *value, struct err *e)
 {
 	struct mail_buf tmp = { NULL, 0, 0, 0 };
 	struct fold f;
 	size_t len = strlen(value), i;
 
-	if (mail_check_text("header value", value, len, e) == -1)
+	if (check_name(name, e) == -1 ||
+	    mail_check_text("header value", value, len, e) == -1)
 		return -1;
 	for (i = 0; i < len; i++)
 		if ((unsigned char)value[i] >= 0x80)
 			return err_set(e, 0, 0, "header value is not ASCII");
-	if (header_begin(m, &f, name, e) == -1)
-		return -1;
+	f.b = b;
+	f.eol = eol;
+	mail_buf_str(b, name);
+	mail_buf_add(b, ":", 1);
+	f.col = strlen(name) + 1;
+	f.fresh = 1;
 	mail_buf_add(&tmp, " ", 1);
 	mail_buf_add(&tmp, value, len);
 	if (!tmp.nomem)
 		fold_unit(&f, tmp.data, tmp.len);
-	return header_end(m, &tmp, e);
+	mail_buf_str(b, eol);
+	if (tmp.nomem)
+		b->nomem = 1;
+	mail_buf_free(&tmp);
+	if (b->nomem)
+		return err_set(e, 0, 0, "out of memory");
+	return 0;
+}
+
+int
+mail_add_raw(struct mail_msg *m, const char *name, const char *value,
+    struct err *e)
+{
+	if (m->body)
+		return err_set(e, 0, 0, "header %s after the body", name);
+	return put_raw(&m->buf, m->eol, name, value, e);
 }
 
 int
@@ -969,4 +993,414 @@ mail_set_text(struct mail_msg *m, const char *text, size_t len,
 	if (m->buf.nomem)
 		return err_set(e, 0, 0, "out of memory");
 	return 0;
+}
+
+/*
+ * MIME parts.
+ */
+
+static const char b64digit[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+int
+mail_base64(struct mail_buf *b, const void *p, size_t len, const char *eol)
+{
+	const unsigned char *s = p;
+	size_t i, col = 0;
+	unsigned long v;
+	char t[4];
+
+	for (i = 0; i < len; i += 3) {
+		v = (unsigned long)s[i] << 16;
+		if (i + 1 < len)
+			v |= (unsigned long)s[i + 1] << 8;
+		if (i + 2 < len)
+			v |= s[i + 2];
+		t[0] = b64digit[v >> 18 & 63];
+		t[1] = b64digit[v >> 12 & 63];
+		t[2] = i + 1 < len ? b64digit[v >> 6 & 63] : '=';
+		t[3] = i + 2 < len ? b64digit[v & 63] : '=';
+		mail_buf_add(b, t, 4);
+		col += 4;
+		if (col == MAIL_B64_LINE || i + 3 >= len) {
+			mail_buf_str(b, eol);
+			col = 0;
+		}
+	}
+	return b->nomem ? -1 : 0;
+}
+
+int
+mail_html(struct mail_buf *b, const char *s, size_t len)
+{
+	size_t i, start;
+	const char *ref;
+
+	for (i = start = 0; i < len; i++) {
+		switch (s[i]) {
+		case '&':
+			ref = "&amp;";
+			break;
+		case '<':
+			ref = "&lt;";
+			break;
+		case '>':
+			ref = "&gt;";
+			break;
+		case '"':
+			ref = "&quot;";
+			break;
+		case '\'':
+			ref = "&#39;";
+			break;
+		default:
+			continue;
+		}
+		mail_buf_add(b, s + start, i - start);
+		mail_buf_str(b, ref);
+		start = i + 1;
+	}
+	mail_buf_add(b, s + start, len - start);
+	return b->nomem ? -1 : 0;
+}
+
+struct mail_part {
+	char	*type;		/* "type/subtype", without parameters */
+	char	*params;	/* what follows it in Content-Type, or "" */
+	struct mail_buf head;	/* headers other than Content-Type */
+	struct mail_buf body;	/* a leaf's encoded body */
+	int	 multi;		/* a multipart: the body is in kid */
+	struct mail_part **kid;
+	size_t	 nkid;
+};
+
+/* Is S a MIME token (RFC 2045, 5.1) of at most 64 bytes? */
+static int
+is_token(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (s[i] <= ' ' || s[i] >= 0x7f ||
+		    strchr("()<>@,;:\\\"/[]?=", s[i]) != NULL)
+			return 0;
+	return i > 0 && i <= 64;
+}
+
+/*
+ * A new part of media type TYPE, "type/subtype" and maybe parameters
+ * after a ";", which must be printable ASCII.
+ */
+static struct mail_part *
+part_new(const char *type, struct err *e)
+{
+	struct mail_part *p;
+	const char *semi = strchr(type, ';');
+	size_t len = semi != NULL ? (size_t)(semi - type) : strlen(type), i;
+
+	for (i = 0; type[i] != '\0'; i++)
+		if (type[i] < ' ' || type[i] >= 0x7f) {
+			err_set(e, 0, 0, "bad media type: not printable"
+			    " ASCII");
+			return NULL;
+		}
+	if ((p = calloc(1, sizeof *p)) == NULL ||
+	    (p->type = copy(type, len)) == NULL ||
+	    (p->params = copy(type + len, strlen(type + len))) == NULL) {
+		mail_part_free(p);
+		err_set(e, 0, 0, "out of memory");
+		return NULL;
+	}
+	return p;
+}
+
+/* Add the Content-Transfer-Encoding CTE to the new leaf P. */
+static int
+part_cte(struct mail_part *p, const char *cte, struct err *e)
+{
+	return put_raw(&p->head, "\n", "Content-Transfer-Encoding", cte, e);
+}
+
+struct mail_part *
+mail_part_text(const char *subtype, const char *text, size_t len,
+    struct err *e)
+{
+	struct mail_buf t = { NULL, 0, 0, 0 };
+	struct mail_part *p;
+	size_t i, n;
+	int seven;
+
+	if (!is_token(subtype)) {
+		err_set(e, 0, 0, "bad text subtype \"%.*s\"", SHOWN, subtype);
+		return NULL;
+	}
+	for (i = 0; i < len; i += n)
+		if ((n = mail_utf8(text + i, len - i)) == 0) {
+			err_set(e, 0, 0, "text/%s part is not valid UTF-8",
+			    subtype);
+			return NULL;
+		}
+	mail_buf_str(&t, "text/");
+	mail_buf_str(&t, subtype);
+	mail_buf_str(&t, "; charset=UTF-8");
+	if (t.nomem) {
+		err_set(e, 0, 0, "out of memory");
+		return NULL;
+	}
+	p = part_new(t.data, e);
+	mail_buf_free(&t);
+	if (p == NULL)
+		return NULL;
+
+	seven = mail_is_7bit(text, len);
+	if (part_cte(p, seven ? "7bit" : "quoted-printable", e) == -1)
+		goto fail;
+	if (seven)
+		put_lines(&p->body, text, len, "\n");
+	else
+		mail_qp(&p->body, text, len, "\n");
+	if (len > 0 && text[len - 1] != '\n')
+		mail_buf_add(&p->body, "\n", 1);
+	if (p->body.nomem) {
+		err_set(e, 0, 0, "out of memory");
+		goto fail;
+	}
+	return p;
+fail:
+	mail_part_free(p);
+	return NULL;
+}
+
+struct mail_part *
+mail_part_data(const char *type, const void *data, size_t len,
+    struct err *e)
+{
+	struct mail_part *p;
+
+	if ((p = part_new(type, e)) == NULL)
+		return NULL;
+	if (part_cte(p, "base64", e) == -1)
+		goto fail;
+	if (mail_base64(&p->body, data, len, "\n") == -1) {
+		err_set(e, 0, 0, "out of memory");
+		goto fail;
+	}
+	return p;
+fail:
+	mail_part_free(p);
+	return NULL;
+}
+
+struct mail_part *
+mail_part_multi(const char *subtype, struct err *e)
+{
+	struct mail_buf t = { NULL, 0, 0, 0 };
+	struct mail_part *p;
+
+	if (!is_token(subtype)) {
+		err_set(e, 0, 0, "bad multipart subtype \"%.*s\"", SHOWN,
+		    subtype);
+		return NULL;
+	}
+	mail_buf_str(&t, "multipart/");
+	mail_buf_str(&t, subtype);
+	if (t.nomem) {
+		err_set(e, 0, 0, "out of memory");
+		return NULL;
+	}
+	p = part_new(t.data, e);
+	mail_buf_free(&t);
+	if (p != NULL)
+		p->multi = 1;
+	return p;
+}
+
+/* Are the header names A and B the same, case aside? */
+static int
+same_name(const char *a, const char *b)
+{
+	for (; *a != '\0' && *b != '\0'; a++, b++)
+		if ((*a | 0x20) != (*b | 0x20))
+			return 0;
+	return *a == *b;
+}
+
+int
+mail_part_header(struct mail_part *p, const char *name, const char *value,
+    struct err *e)
+{
+	/* Content-Type is the part's own, written from its type. */
+	if (same_name(name, "Content-Type"))
+		return err_set(e, 0, 0, "header Content-Type is the part's"
+		    " own");
+	return put_raw(&p->head, "\n", name, value, e);
+}
+
+int
+mail_part_add(struct mail_part *p, struct mail_part *kid, struct err *e)
+{
+	struct mail_part **nk;
+
+	if (!p->multi)
+		return err_set(e, 0, 0, "%s is not a multipart", p->type);
+	if (p->nkid >= SIZE_MAX / sizeof *nk - 1 ||
+	    (nk = realloc(p->kid, (p->nkid + 1) * sizeof *nk)) == NULL)
+		return err_set(e, 0, 0, "out of memory");
+	nk[p->nkid++] = kid;
+	p->kid = nk;
+	return 0;
+}
+
+void
+mail_part_free(struct mail_part *p)
+{
+	size_t i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->nkid; i++)
+		mail_part_free(p->kid[i]);
+	free(p->kid);
+	free(p->type);
+	free(p->params);
+	mail_buf_free(&p->head);
+	mail_buf_free(&p->body);
+	free(p);
+}
+
+uint64_t
+mail_part_hash(uint64_t h, const struct mail_part *p)
+{
+	size_t i;
+
+	h = mail_hash(h, p->type, strlen(p->type));
+	h = mail_hash(h, p->params, strlen(p->params));
+	h = mail_hash(h, p->head.data, p->head.len);
+	h = mail_hash(h, p->body.data, p->body.len);
+	for (i = 0; i < p->nkid; i++)
+		h = mail_part_hash(h, p->kid[i]);
+	/* The end of a part counts, so that nesting changes the hash. */
+	return mail_hash(h, "", 1);
+}
+
+/* Does the LEN bytes at S hold the NUL-terminated string NEEDLE? */
+static int
+holds(const char *s, size_t len, const char *needle)
+{
+	size_t n = strlen(needle), i;
+
+	for (i = 0; i + n <= len; i++)
+		if (s[i] == needle[0] && memcmp(s + i, needle, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* Does any header or body in the tree P hold STEM? */
+static int
+tree_holds(const struct mail_part *p, const char *stem)
+{
+	size_t i;
+
+	if (holds(p->head.data, p->head.len, stem) ||
+	    holds(p->body.data, p->body.len, stem) ||
+	    holds(p->params, strlen(p->params), stem))
+		return 1;
+	for (i = 0; i < p->nkid; i++)
+		if (tree_holds(p->kid[i], stem))
+			return 1;
+	return 0;
+}
+
+/* What writing a tree needs: the output, its line end, the boundaries. */
+struct emit {
+	struct mail_buf *b;
+	const char *eol;
+	const char *stem;	/* "=_" and the hash */
+	size_t	 next;		/* the number of the next multipart */
+};
+
+static int
+emit(struct emit *w, const struct mail_part *p, struct err *e)
+{
+	struct mail_buf ct = { NULL, 0, 0, 0 };
+	char bound[64];
+	size_t i;
+	int rc;
+
+	snprintf(bound, sizeof bound, "%s_%zu_", w->stem, w->next);
+	mail_buf_str(&ct, p->type);
+	mail_buf_str(&ct, p->params);
+	if (p->multi) {
+		w->next++;
+		if (strcmp(p->type, "multipart/related") == 0 &&
+		    p->nkid > 0) {
+			mail_buf_str(&ct, "; type=\"");
+			mail_buf_str(&ct, p->kid[0]->type);
+			mail_buf_str(&ct, "\"");
+		}
+		mail_buf_str(&ct, "; boundary=\"");
+		mail_buf_str(&ct, bound);
+		mail_buf_str(&ct, "\"");
+	}
+	if (ct.nomem) {
+		mail_buf_free(&ct);
+		return err_set(e, 0, 0, "out of memory");
+	}
+	rc = put_raw(w->b, w->eol, "Content-Type", ct.data, e);
+	mail_buf_free(&ct);
+	if (rc == -1)
+		return -1;
+	put_lines(w->b, p->head.data, p->head.len, w->eol);
+	mail_buf_str(w->b, w->eol);
+
+	if (!p->multi) {
+		put_lines(w->b, p->body.data, p->body.len, w->eol);
+	} else {
+		if (p->nkid == 0)
+			return err_set(e, 0, 0, "%s without parts", p->type);
+		for (i = 0; i < p->nkid; i++) {
+			mail_buf_str(w->b, "--");
+			mail_buf_str(w->b, bound);
+			mail_buf_str(w->b, w->eol);
+			if (emit(w, p->kid[i], e) == -1)
+				return -1;
+		}
+		mail_buf_str(w->b, "--");
+		mail_buf_str(w->b, bound);
+		mail_buf_str(w->b, "--");
+		mail_buf_str(w->b, w->eol);
+	}
+	if (w->b->nomem)
+		return err_set(e, 0, 0, "out of memory");
+	return 0;
+}
+
+int
+mail_set_part(struct mail_msg *m, const struct mail_part *p, struct err *e)
+{
+	struct emit w;
+	char stem[24];
+	uint64_t h;
+
+	if (mail_add_raw(m, "MIME-Version", "1.0", e) == -1)
+		return -1;
+	/*
+	 * Quoted-printable writes "=" only before two hex digits or a line
+	 * end, and base64 only at the end, so "=_" is in 7bit text alone;
+	 * should it be there with this hash, the next hash is tried.
+	 */
+	h = mail_part_hash(MAIL_HASH_INIT, p);
+	for (;;) {
+		snprintf(stem, sizeof stem, "=_%016llx",
+		    (unsigned long long)h);
+		if (!tree_holds(p, stem))
+			break;
+		h = mail_hash(h, "+", 1);
+	}
+	m->body = 1;
+	w.b = &m->buf;
+	w.eol = m->eol;
+	w.stem = stem;
+	w.next = 0;
+	return emit(&w, p, e);
 }

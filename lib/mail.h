@@ -3,7 +3,8 @@
  *
  * A message is built in memory, front to back: headers first, each one
  * checked, encoded and folded as it is added, then the body, which is
- * encoded as it is set.  Nothing is written anywhere; the caller takes
+ * encoded as it is set: one text (mail_set_text) or a tree of MIME parts
+ * (mail_set_part), text, HTML and images in multiparts.  Nothing is written anywhere; the caller takes
  * the finished bytes from m.buf and writes them at once, so a message
  * that fails half-way leaves no trace.
  *
@@ -204,6 +205,93 @@ int	mail_add_raw(struct mail_msg *m, const char *name, const char *value,
  * and TEXT, LEN bytes of UTF-8 with LF or CRLF line breaks, encoded.
  */
 int	mail_set_text(struct mail_msg *m, const char *text, size_t len,
+	    struct err *e);
+
+
+/*
+ * MIME bodies of several parts.
+ */
+
+#define MAIL_B64_LINE	76	/* longest base64 line (RFC 2045, 6.8) */
+
+/*
+ * Encode the LEN bytes at P as base64 (RFC 2045, 6.8) onto B in lines of
+ * MAIL_B64_LINE characters, the last one shorter, each ending in EOL.
+ * Nothing at all is appended for LEN 0.
+ */
+int	mail_base64(struct mail_buf *b, const void *p, size_t len,
+	    const char *eol);
+
+/*
+ * Append the LEN bytes at S to B with "&", "<", ">", '"' and "'" written
+ * as character references, so the text is safe in HTML, between tags
+ * and inside a quoted attribute value alike.
+ */
+int	mail_html(struct mail_buf *b, const char *s, size_t len);
+
+/*
+ * A MIME entity: a leaf, holding its headers and its encoded body, or a
+ * multipart, holding other entities.  Parts are built on their own and
+ * put together with mail_part_add; mail_set_part then writes a tree of
+ * them as the body of a message.  Encoded content is kept with LF line
+ * ends and takes the message's line end when it is written.
+ *
+ * The boundaries of multiparts are chosen when the tree is written:
+ * "=_" and 16 hex digits from mail_part_hash of the tree, then the
+ * multipart's number.  Neither quoted-printable nor base64 can hold "=_",
+ * and a tree whose 7bit text happens to hold the string gets another
+ * hash, so no boundary occurs in the content, and the same tree always
+ * gives the same bytes.
+ */
+struct mail_part;
+
+/*
+ * A text/SUBTYPE part in UTF-8, of the LEN bytes of TEXT (LF or CRLF line
+ * breaks): 7bit when mail_is_7bit, quoted-printable otherwise.  SUBTYPE
+ * is a MIME token such as "plain" or "html".
+ */
+struct mail_part *mail_part_text(const char *subtype, const char *text,
+	    size_t len, struct err *e);
+
+/*
+ * A part of media type TYPE ("image/png", parameters allowed, printable
+ * ASCII) holding the LEN bytes at P in base64.
+ */
+struct mail_part *mail_part_data(const char *type, const void *p,
+	    size_t len, struct err *e);
+
+/* An empty multipart/SUBTYPE part, SUBTYPE a MIME token ("mixed"). */
+struct mail_part *mail_part_multi(const char *subtype, struct err *e);
+
+/*
+ * Add the header NAME with VALUE, printable ASCII written as given (as
+ * mail_add_raw does), to part P: a Content-ID, a Content-Disposition.
+ */
+int	mail_part_header(struct mail_part *p, const char *name,
+	    const char *value, struct err *e);
+
+/*
+ * Append KID to the multipart P.  On success P owns KID and frees it
+ * with itself; on failure KID is still the caller's.  A
+ * multipart/related part gives its first part's media type as its
+ * "type" parameter (RFC 2387), so that part should be added first.
+ */
+int	mail_part_add(struct mail_part *p, struct mail_part *kid,
+	    struct err *e);
+
+/* Free P and every part it holds.  NULL is allowed. */
+void	mail_part_free(struct mail_part *p);
+
+/* Fold the headers and encoded content of the tree P into the hash H. */
+uint64_t mail_part_hash(uint64_t h, const struct mail_part *p);
+
+/*
+ * Finish the headers with MIME-Version and the headers of the part P,
+ * then append the blank line and P's body, multiparts with their
+ * boundaries, all lines ending in the message's EOL.  P stays the
+ * caller's.
+ */
+int	mail_set_part(struct mail_msg *m, const struct mail_part *p,
 	    struct err *e);
 
 #endif

@@ -688,6 +688,290 @@ test_message(void)
 	mail_addr_free(from, n);
 }
 
+
+/* The value of base64 digit C, or -1. */
+static int
+b64val(int c)
+{
+	static const char d[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *p;
+
+	if (c == '\0' || (p = strchr(d, c)) == NULL)
+		return -1;
+	return (int)(p - d);
+}
+
+/*
+ * Decode the base64 lines at S, LEN bytes with LF line ends, onto OUT,
+ * checking on the way that every line but the last is MAIL_B64_LINE
+ * characters and that padding is only at the very end.  Returns 0 or -1.
+ */
+static int
+b64_decode(struct mail_buf *out, const char *s, size_t len)
+{
+	size_t i, col = 0, lines = 0, pad = 0;
+	unsigned long v = 0;
+	int n = 0, d;
+	char c;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\n') {
+			if (col == 0 || col > MAIL_B64_LINE || col % 4 != 0)
+				return -1;
+			if (col < MAIL_B64_LINE && i + 1 < len)
+				return -1;
+			lines++;
+			col = 0;
+			continue;
+		}
+		col++;
+		if (s[i] == '=') {
+			pad++;
+			d = 0;
+		} else if (pad > 0 || (d = b64val(s[i])) < 0) {
+			return -1;
+		}
+		v = v << 6 | (unsigned long)d;
+		if (++n == 4) {
+			c = (char)(v >> 16);
+			mail_buf_add(out, &c, 1);
+			c = (char)(v >> 8 & 255);
+			if (pad < 2)
+				mail_buf_add(out, &c, 1);
+			c = (char)(v & 255);
+			if (pad < 1)
+				mail_buf_add(out, &c, 1);
+			n = 0;
+			v = 0;
+		}
+	}
+	return n == 0 && col == 0 && pad <= 2 ? 0 : -1;
+}
+
+static void
+test_base64(void)
+{
+	struct mail_buf b = { NULL, 0, 0, 0 }, d = { NULL, 0, 0, 0 };
+	unsigned char data[1000];
+	size_t i, len;
+
+	/* RFC 4648, 10: the test vectors. */
+	mail_base64(&b, "", 0, "\n");
+	CHECK(b.len == 0);
+	mail_base64(&b, "f", 1, "\n");
+	mail_base64(&b, "fo", 2, "\n");
+	mail_base64(&b, "foo", 3, "\n");
+	mail_base64(&b, "foob", 4, "\n");
+	mail_base64(&b, "fooba", 5, "\n");
+	mail_base64(&b, "foobar", 6, "\r\n");
+	CHECK_STR(b.data, "Zg==\nZm8=\nZm9v\nZm9vYg==\nZm9vYmE=\n"
+	    "Zm9vYmFy\r\n");
+	mail_buf_free(&b);
+
+	/* All byte values, every length up to 1000: lines and round trip. */
+	for (i = 0; i < sizeof data; i++)
+		data[i] = (unsigned char)(i * 7 + i / 256);
+	for (len = 0; len <= sizeof data; len += len < 200 ? 1 : 97) {
+		b.len = d.len = 0;
+		CHECK(mail_base64(&b, data, len, "\n") == 0);
+		CHECK(b64_decode(&d, b.data, b.len) == 0);
+		CHECK(d.len == len && (len == 0 ||
+		    memcmp(d.data, data, len) == 0));
+		CHECK(b.len == (len + 2) / 3 * 4 + (len + 56) / 57);
+	}
+	/* 57 bytes are exactly one full line. */
+	b.len = 0;
+	mail_base64(&b, data, 57, "\n");
+	CHECK(b.len == 77 && b.data[76] == '\n');
+	b.len = 0;
+	mail_base64(&b, data, 58, "\n");
+	CHECK(b.len == 77 + 5 && b.data[76] == '\n');
+	mail_buf_free(&b);
+	mail_buf_free(&d);
+}
+
+static void
+test_html(void)
+{
+	struct mail_buf b = { NULL, 0, 0, 0 };
+
+	mail_html(&b, "<script>alert(\"x\" & 'y')</script>", 33);
+	CHECK_STR(b.data, "&lt;script&gt;alert(&quot;x&quot; &amp; "
+	    "&#39;y&#39;)&lt;/script&gt;");
+	b.len = 0;
+	mail_html(&b, "caf\xc3\xa9 &amp;", 11);
+	CHECK_STR(b.data, "caf\xc3\xa9 &amp;amp;");
+	b.len = 0;
+	mail_html(&b, "plain", 5);
+	CHECK_STR(b.data, "plain");
+	b.len = 0;
+	mail_html(&b, "", 0);
+	CHECK(b.len == 0);
+	mail_buf_free(&b);
+}
+
+/* The line that starts with PREFIX in S, up to its end, into a buffer. */
+static char *
+line_of(const char *s, const char *prefix)
+{
+	static char line[256];
+	const char *p = s, *nl;
+	size_t n = strlen(prefix);
+
+	for (; p != NULL && *p != '\0'; p = nl != NULL ? nl + 1 : NULL) {
+		nl = strchr(p, '\n');
+		if (strncmp(p, prefix, n) == 0) {
+			n = nl != NULL ? (size_t)(nl - p) : strlen(p);
+			if (n >= sizeof line)
+				n = sizeof line - 1;
+			memcpy(line, p, n);
+			line[n] = '\0';
+			return line;
+		}
+	}
+	return NULL;
+}
+
+static void
+test_parts(void)
+{
+	struct mail_part *mixed, *rel, *alt, *t, *h, *img;
+	struct mail_buf d = { NULL, 0, 0, 0 };
+	struct mail_msg m, m2;
+	unsigned char png[200];
+	const char *p, *q;
+	char want[128], *ct;
+	struct err e;
+	size_t i, nl;
+
+	for (i = 0; i < sizeof png; i++)
+		png[i] = (unsigned char)(255 - i);
+
+	CHECK(mail_part_text("plain/x", "a", 1, &e) == NULL);
+	CHECK_STR(e.msg, "bad text subtype \"plain/x\"");
+	CHECK(mail_part_text("plain", "bad \xff", 5, &e) == NULL);
+	CHECK_STR(e.msg, "text/plain part is not valid UTF-8");
+	CHECK(mail_part_multi("", &e) == NULL);
+	CHECK(mail_part_data("image/png\n", png, 1, &e) == NULL);
+
+	/* A leaf is not a multipart, and Content-Type is the part's. */
+	t = mail_part_text("plain", "x\n", 2, &e);
+	h = mail_part_text("plain", "y\n", 2, &e);
+	CHECK(t != NULL && h != NULL);
+	CHECK(mail_part_add(t, h, &e) == -1);
+	CHECK_STR(e.msg, "text/plain is not a multipart");
+	CHECK(mail_part_header(h, "content-type", "text/html", &e) == -1);
+	CHECK(mail_part_header(h, "Content-ID", "<a\r\nBcc: x>", &e) == -1);
+	mail_part_free(t);
+	mail_part_free(h);
+
+	/*
+	 * The tree the alert has: mixed(related(alternative(plain, html),
+	 * image), image).  The plain text holds a would-be boundary stem
+	 * of its own, which is 7bit and must not clash.
+	 */
+	mixed = mail_part_multi("mixed", &e);
+	rel = mail_part_multi("related", &e);
+	alt = mail_part_multi("alternative", &e);
+	t = mail_part_text("plain", "one\n--=_0123456789abcdef_0_\n", 28, &e);
+	h = mail_part_text("html", "<p>caf\xc3\xa9</p>\n", 15, &e);
+	img = mail_part_data("image/png; name=\"plot.png\"", png, sizeof png,
+	    &e);
+	CHECK(mixed && rel && alt && t && h && img);
+	CHECK(mail_part_header(img, "Content-ID", "<plot@example.org>",
+	    &e) == 0);
+	CHECK(mail_part_add(alt, t, &e) == 0);
+	CHECK(mail_part_add(alt, h, &e) == 0);
+	CHECK(mail_part_add(rel, alt, &e) == 0);
+	CHECK(mail_part_add(rel, img, &e) == 0);
+	CHECK(mail_part_add(mixed, rel, &e) == 0);
+	img = mail_part_data("image/png", png, sizeof png, &e);
+	CHECK(mail_part_header(img, "Content-Disposition",
+	    "attachment; filename=\"plot.png\"", &e) == 0);
+	CHECK(mail_part_add(mixed, img, &e) == 0);
+
+	mail_init(&m, "\n");
+	CHECK(mail_add_raw(&m, "Subject", "parts", &e) == 0);
+	CHECK(mail_set_part(&m, mixed, &e) == 0);
+	CHECK(mail_add_raw(&m, "X-Late", "1", &e) == -1);
+	p = m.buf.data;
+	CHECK(strncmp(p, "Subject: parts\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=\"=_", 75) == 0);
+
+	/* Four boundaries, numbered in order, each opened and closed. */
+	ct = line_of(p, "Content-Type: multipart/mixed");
+	CHECK(ct != NULL && strlen(ct) == 41 + 21 + 1);
+	q = ct != NULL ? strstr(ct, "=_") : NULL;
+	if (q != NULL) {
+		snprintf(want, sizeof want, "--%.18s_2_", q);
+		CHECK(line_of(p, want) != NULL);
+		snprintf(want, sizeof want, "--%.18s_1_--", q);
+		CHECK(line_of(p, want) != NULL);
+		snprintf(want, sizeof want, "--%.18s_0_--", q);
+		CHECK(line_of(p, want) != NULL);
+		/* The stem is not the one the text holds. */
+		CHECK(strncmp(q, "=_0123456789abcdef", 18) != 0);
+	}
+	CHECK(line_of(p, "Content-Type: multipart/related;"
+	    " type=\"multipart/alternative\";") != NULL);
+	CHECK(line_of(p, "Content-Type: text/html; charset=UTF-8") != NULL);
+	CHECK(strstr(p, "\nContent-Transfer-Encoding: quoted-printable\n\n"
+	    "<p>caf=C3=A9</p>\n") != NULL);
+	CHECK(strstr(p, "Content-Type: text/plain; charset=UTF-8\n"
+	    "Content-Transfer-Encoding: 7bit\n\none\n--=_0123456789abcdef_0_\n")
+	    != NULL);
+	CHECK(strstr(p, "Content-Type: image/png; name=\"plot.png\"\n"
+	    "Content-Transfer-Encoding: base64\n"
+	    "Content-ID: <plot@example.org>\n\n") != NULL);
+
+	/* The image decodes to its bytes. */
+	q = strstr(p, "Content-Disposition: attachment; filename=\"plot.png\""
+	    "\n\n");
+	CHECK(q != NULL);
+	if (q != NULL) {
+		q = strstr(q, "\n\n") + 2;
+		CHECK(b64_decode(&d, q, (size_t)(strstr(q, "--") - q)) == 0);
+		CHECK(d.len == sizeof png && memcmp(d.data, png,
+		    sizeof png) == 0);
+	}
+
+	/* The same tree, the same bytes; CRLF throughout when asked. */
+	mail_init(&m2, "\n");
+	CHECK(mail_add_raw(&m2, "Subject", "parts", &e) == 0);
+	CHECK(mail_set_part(&m2, mixed, &e) == 0);
+	CHECK(m.buf.len == m2.buf.len && strcmp(m.buf.data, m2.buf.data) == 0);
+	mail_free(&m2);
+	mail_init(&m2, "\r\n");
+	CHECK(mail_add_raw(&m2, "Subject", "parts", &e) == 0);
+	CHECK(mail_set_part(&m2, mixed, &e) == 0);
+	for (i = 0; i < m2.buf.len; i++)
+		if (m2.buf.data[i] == '\n' && (i == 0 ||
+		    m2.buf.data[i - 1] != '\r'))
+			break;
+	CHECK(i == m2.buf.len);
+	for (i = 0, nl = 0; i < m.buf.len; i++)
+		nl += m.buf.data[i] == '\n';
+	CHECK(m2.buf.len == m.buf.len + nl);
+	mail_free(&m2);
+
+	/* A change anywhere changes the hash, nesting too. */
+	CHECK(mail_part_hash(MAIL_HASH_INIT, mixed) !=
+	    mail_part_hash(MAIL_HASH_INIT, rel));
+
+	/* A multipart without parts cannot be written. */
+	alt = mail_part_multi("alternative", &e);
+	mail_init(&m2, "\n");
+	CHECK(mail_set_part(&m2, alt, &e) == -1);
+	CHECK_STR(e.msg, "multipart/alternative without parts");
+	mail_free(&m2);
+	mail_part_free(alt);
+
+	mail_free(&m);
+	mail_part_free(mixed);
+	mail_buf_free(&d);
+}
+
 int
 main(void)
 {
@@ -701,5 +985,8 @@ main(void)
 	test_date();
 	test_message_id();
 	test_message();
+	test_base64();
+	test_html();
+	test_parts();
 	return unit_done();
 }
