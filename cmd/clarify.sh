@@ -11,6 +11,7 @@ cred=${CLARIFY_CREDENTIALS:-./clarify-credentials.json}
 retries=${CLARIFY_RETRIES:-4}
 firstwait=${CLARIFY_WAIT:-1}
 pace=${CLARIFY_PACE:-1}
+cache=${XDG_CACHE_HOME:-${HOME:-/nonexistent}/.cache}/iforest-tools
 timeout=${CLARIFY_TIMEOUT:-30}
 tmp=
 paced=0
@@ -56,22 +57,39 @@ find_helper() {
 }
 
 # post COMMAND OUT [CURL-ARG...]: run curl on the configuration that the
-# helper's COMMAND prints, the answer into OUT; the HTTP status goes in
-# $http and curl's exit status in $cst.
+# helper's COMMAND prints, the answer into OUT and its header into
+# $tmp/head; the HTTP status goes in $http and curl's exit status in $cst.
 post() {
 	c=$1
 	o=$2
 	shift 2
 	cst=0
+	rm -f "$tmp/head"
 	http=$("$helper" "$c" "$cred" | curl -K - -sS --max-time "$timeout" \
-	    -o "$o" -w '%{http_code}' "$@") || cst=$?
+	    -D "$tmp/head" -o "$o" -w '%{http_code}' "$@") || cst=$?
+}
+
+# retry_after: the seconds of the last answer's Retry-After header, when
+# it gives them as a number.
+retry_after() {
+	[ -f "$tmp/head" ] || return 0
+	tr -d '\r' <"$tmp/head" |
+	    sed -n 's/^[Rr][Ee][Tt][Rr][Yy]-[Aa][Ff][Tt][Ee][Rr]: *//p' |
+	    grep -x '[0-9]\{1,4\}' | tail -n 1
 }
 
 # retryable: is the last answer worth another try, after a wait?
 retryable() {
 	case $cst:$http in
 	28:*)	what="time-out" ;;
-	0:5??|0:429)	what="HTTP $http" ;;
+	0:5??)	what="HTTP $http" ;;
+	0:429)	what="HTTP $http"
+		# Too fast: wait at least as long as the service asks.
+		ra=$(retry_after)
+		if [ -n "$ra" ] && awk -v a="$ra" -v w="$wait" \
+		    'BEGIN { exit !(a + 0 > w + 0) }'; then
+			wait=$ra
+		fi ;;
 	*)	return 1 ;;
 	esac
 	backoff
@@ -83,7 +101,7 @@ backoff() {
 	tries=$((tries + 1))
 	say "$what, try $tries of $retries again in $wait s"
 	sleep "$wait"
-	wait=$((wait * 2))
+	wait=$(awk -v w="$wait" 'BEGIN { print w * 2 }')
 }
 
 # fetch_token: get a new token and cache it.
@@ -160,13 +178,43 @@ call() {
 	done
 }
 
-# pace: data and writes go at most one a second.
+# now_ns: the time in nanoseconds, or in whole seconds times 10^9 where
+# date(1) has no %N.
+now_ns() {
+	d=$(date +%s%N)
+	case $d in
+	*[!0-9]*)	echo "$(date +%s)000000000" ;;
+	*)		echo "$d" ;;
+	esac
+}
+
+# pace METHOD: data and writes go at most one a $pace seconds, per
+# method.  The time of the last one is kept in the cache folder too, so
+# that the pace holds across runs that follow each other closely, as a
+# job's do; within one run the full pace is kept even without it.
 pace() {
 	case $1 in
 	clarify.dataframe|integration.insert|integration.savesignals)
-		[ "$paced" -eq 0 ] || sleep "$pace"
-		paced=1 ;;
+		;;
+	*)	return 0 ;;
 	esac
+	st=
+	if mkdir -p "$cache" 2>/dev/null; then
+		st=$cache/pace-$1
+	fi
+	w=
+	if [ "$paced" -ne 0 ]; then
+		w=$pace
+	elif [ -n "$st" ] && [ -s "$st" ]; then
+		w=$(awk -v p="$pace" -v last="$(cat "$st")" -v now="$(now_ns)" \
+		    'BEGIN { w = p - (now - last) / 1e9
+			if (w > p) w = p
+			if (w > 0) printf "%.3f\n", w }')
+	fi
+	[ -z "$w" ] || sleep "$w"
+	paced=1
+	[ -z "$st" ] || { now_ns >"$st.$$" && mv "$st.$$" "$st"; } ||
+	    rm -f "$st.$$"
 }
 
 # send_all NAME: every non-empty line of standard input, called NAME in

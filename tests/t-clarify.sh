@@ -18,11 +18,12 @@ realcurl=$(command -v curl)
 
 tmp=$(mktemp -d) || exit 2
 pid=
+tpid=
 cleanup() {
-	if [ -n "$pid" ]; then
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	fi
+	for p in $pid $tpid; do
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -269,6 +270,49 @@ grep 'clarify.dataFrame' "$tmp/rec/requests.log" | tail -n 2 |
 	s[NR] = t[1] * 3600 + t[2] * 60 + t[3] }
 	END { exit !(NR == 2 && s[2] - s[1] >= 1) }' ||
     fail "paced: $(tail -n 2 "$tmp/rec/requests.log")"
+
+# A server that keeps the service's pace strictly, refusing a dataFrame
+# or insert call that comes less than 0.3 s after the last one with
+# HTTP 429.  Data over more than 40 days, paced at 0.35 s, meets no 429,
+# and neither does a second run that starts at once after the first.
+fake-clarify -p "$tmp/tport" -t 120 -c cid -s "$SECRET" -i $INT -l 300 \
+    -d "$tmp/data.csv" -r "$tmp/trec" 2>"$tmp/tserver.err" &
+tpid=$!
+n=0
+while [ ! -s "$tmp/tport" ]; do
+	n=$((n + 1))
+	[ $n -gt 100 ] && { echo "no port file"; exit 1; }
+	sleep 0.1
+done
+creds client-credentials "http://127.0.0.1:$(cat "$tmp/tport")/v1/"
+CLARIFY_PACE=0.35 clarify data $ITEM 2024-01-01 2024-03-15 >"$tmp/out" \
+    2>"$tmp/err" || fail "throttled: $(cat "$tmp/err")"
+CLARIFY_PACE=0.35 clarify data $ITEM 2024-03-15 2024-03-16 >>"$tmp/out" \
+    2>>"$tmp/err" || fail "throttled, again: $(cat "$tmp/err")"
+[ "$(awk -F'\t' '$4 == "clarify.dataFrame" && $3 == 200' \
+    "$tmp/trec/requests.log" | wc -l)" -eq 3 ] ||
+    fail "throttled: $(cat "$tmp/trec/requests.log")"
+! grep -q '	429	' "$tmp/trec/requests.log" ||
+    fail "throttled: refused $(grep -c '	429	' "$tmp/trec/requests.log")"
+[ ! -s "$tmp/err" ] || fail "throttled: $(cat "$tmp/err")"
+[ "$(ts-fromjson "$tmp/out" | sed 1d | wc -l)" -eq $((74 * 4 + 4)) ] ||
+    fail "throttled: $(ts-fromjson "$tmp/out" | wc -l) lines"
+
+# Unpaced, the second request is refused; the client waits as long as
+# Retry-After says, longer than CLARIFY_WAIT, and then gets its answer.
+sleep 0.4
+: >"$tmp/trec/requests.log"
+CLARIFY_PACE=0 clarify data $ITEM 2024-01-01 2024-03-01 >"$tmp/out" \
+    2>"$tmp/err" || fail "refused: $(cat "$tmp/err")"
+grep -q '^clarify: HTTP 429, try 1 of 4 again in 1 s$' "$tmp/err" ||
+    fail "refused: $(cat "$tmp/err")"
+awk -F'\t' '$4 == "clarify.dataFrame" { print $3, $6 }' \
+    "$tmp/trec/requests.log" | tr '\n' ' ' |
+    grep -qx '200 - 429 throttled 200 - ' ||
+    fail "refused: $(cat "$tmp/trec/requests.log")"
+[ "$(ts-fromjson "$tmp/out" | sed 1d | wc -l)" -eq $((60 * 4)) ] ||
+    fail "refused: $(ts-fromjson "$tmp/out" | wc -l) lines"
+creds client-credentials
 
 # Usage and bad times.
 clarify data $ITEM 2024-02-30 2024-03-01 >/dev/null 2>"$tmp/err"

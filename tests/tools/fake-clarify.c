@@ -51,6 +51,14 @@
  * METHOD "oauth/token" makes 500, 429 and slow hit token requests.  Blank
  * lines and lines starting with "#" are skipped.  The first pending fault
  * that matches a request is used, and its count goes down by one.
+ *
+ * With -l MS, the server keeps the pace the service asks for: a call of
+ * clarify.dataFrame, integration.insert or integration.saveSignals that
+ * comes less than MS milliseconds after the last one of the same method
+ * that was let through gets HTTP 429 with Retry-After: 1, logged with
+ * the fault "throttled".  The real service queues such a call rather
+ * than refusing it; refusing makes a client that does not keep the pace
+ * fail visibly.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -81,7 +89,8 @@ static const char usage_text[] =
     "usage: fake-clarify -p portfile [-c client-id] [-s client-secret]\n"
     "                    [-i integration] [-a audience] [-e expires-in]\n"
     "                    [-d data.csv] [-n id=name]... [-r folder]\n"
-    "                    [-f control-file] [-F fault]... [-t idle]\n";
+    "                    [-f control-file] [-F fault]... [-l ms]\n"
+    "                    [-t idle]\n";
 
 static const char help_text[] =
     "\nServe a small imitation of the Clarify API on 127.0.0.1 for tests:\n"
@@ -99,6 +108,9 @@ static const char help_text[] =
     "  -f FILE  control file of faults, read and removed before each\n"
     "           request\n"
     "  -F LINE  a fault, as a line of the control file\n"
+    "  -l MS    answer HTTP 429 to a dataFrame, insert or saveSignals\n"
+    "           call that comes within MS ms of the last of its method\n"
+    "           (default 0: no limit; the service's pace is 1000)\n"
     "  -t SECS  stop after SECS without a request (default 300)\n"
     "\n"
     "Fault lines: \"500 N [METHOD]\", \"429 N [METHOD]\",\n"
@@ -165,6 +177,7 @@ static struct {
 	const char *client, *secret, *integration, *audience;
 	long	 expires;
 	const char *control, *record;
+	double	 pace;			/* seconds; 0: no limit */
 	char	*basic;			/* "Basic base64(id:secret)" */
 	FILE	*log;
 } conf;
@@ -186,6 +199,12 @@ static struct rng rng;
 static char started[TIME_BUFSZ];
 
 static volatile sig_atomic_t stop;
+
+/* The methods held to a pace, and when each last got through. */
+static const char *const paced[] = {
+	"clarify.dataFrame", "integration.insert", "integration.saveSignals"
+};
+static double paced_last[sizeof(paced) / sizeof(paced[0])];
 
 static void
 on_signal(int sig)
@@ -1510,6 +1529,30 @@ put_error(FILE *fp, const struct json *id, const struct rpcerr *pe,
 	fputs("}}}", fp);
 }
 
+/*
+ * Is a call of METHOD too soon after the last one let through?  A call in
+ * time becomes the last one.
+ */
+static int
+too_soon(const char *method)
+{
+	size_t i;
+	double now;
+
+	if (conf.pace <= 0 || method == NULL)
+		return 0;
+	for (i = 0; i < sizeof(paced) / sizeof(paced[0]); i++)
+		if (strcasecmp(paced[i], method) == 0)
+			break;
+	if (i == sizeof(paced) / sizeof(paced[0]))
+		return 0;
+	now = now_mono();
+	if (paced_last[i] > 0 && now - paced_last[i] < conf.pace)
+		return 1;
+	paced_last[i] = now;
+	return 0;
+}
+
 static int
 serve_rpc(int fd, struct req *q, const char **mname, const char **fname)
 {
@@ -1577,6 +1620,11 @@ serve_rpc(int fd, struct req *q, const char **mname, const char **fname)
 		}
 		if (f.kind == F_SLOW)
 			sleep((unsigned)f.secs);
+	} else if (too_soon(*mname)) {
+		*fname = "throttled";
+		respond(fd, q, 429, "Retry-After: 1\r\n", "", 0);
+		json_close(r);
+		return 429;
 	}
 
 	if ((out = open_memstream(&body, &blen)) == NULL)
@@ -1758,7 +1806,7 @@ main(int argc, char *argv[])
 	const char *portfile = NULL, *data = NULL, *why;
 	char **names = NULL, *cred;
 	size_t nnames = 0, i;
-	long idle = 300;
+	long idle = 300, ms;
 	struct sockaddr_in sa;
 	socklen_t salen = sizeof(sa);
 	struct sigaction act;
@@ -1773,7 +1821,7 @@ main(int argc, char *argv[])
 	conf.secret = "secret";
 	conf.integration = "c8ktonqsahsmemfs7lv0";
 	conf.expires = 3600;
-	while ((c = getopt(argc, argv, "a:c:d:e:F:f:i:n:p:r:s:t:")) != -1) {
+	while ((c = getopt(argc, argv, "a:c:d:e:F:f:i:l:n:p:r:s:t:")) != -1) {
 		switch (c) {
 		case 'a':
 			conf.audience = optarg;
@@ -1802,6 +1850,13 @@ main(int argc, char *argv[])
 			break;
 		case 'i':
 			conf.integration = optarg;
+			break;
+		case 'l':
+			if ((why = num_long(optarg, 0, 60000, &ms)) != NULL) {
+				diag_warn("-l %s: %s", optarg, why);
+				return diag_usage(usage_text);
+			}
+			conf.pace = ms / 1000.0;
 			break;
 		case 'n':
 			names = xrealloc(names, nnames + 1, sizeof(*names));
