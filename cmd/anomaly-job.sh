@@ -289,7 +289,12 @@ train() {
 
 # done_step STEP: was STEP of the pending window done?
 done_step() {
-	grep -qx "$1" "$pend"
+	[ -f "$pend/$1" ]
+}
+
+# step_done STEP: record that STEP of the pending window is done.
+step_done() {
+	put "$pend/$1" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 }
 
 # jstr TEXT: TEXT as a JSON string; the configuration has made sure it
@@ -348,18 +353,18 @@ insert() {
 		return
 	fi
 	save_signal
-	ts-tojson -a -i "$input" -C "$credentials" "$tmp/anom.csv" \
+	ts-tojson -a -i "$input" -C "$credentials" "$pend/anom.csv" \
 	    >"$tmp/insert.jsonl" || die "preparing the insert failed"
 	clarify -C "$credentials" rpc <"$tmp/insert.jsonl" >/dev/null ||
 	    die "inserting the anomalies of [$from, $to) failed"
-	echo inserted >>"$pend"
+	step_done inserted
 	log "inserted $count anomalies into $input"
 }
 
 # subject: a new episode when the last anomaly is more than quiet
 # seconds before this window's first.
 subject() {
-	first=$(sed -n '2s/,.*//p' "$tmp/anom.csv")
+	first=$(sed -n '2s/,.*//p' "$pend/anom.csv")
 	if [ -s "$state/last-anomaly" ]; then
 		a=$(tcalc "$(cat "$state/last-anomaly")" epoch) || a=
 		b=$(tcalc "$first" epoch) || b=
@@ -384,43 +389,60 @@ send_mail() {
 	done <<EOF
 $mail_to
 EOF
-	alert-mail "$@" "$tmp/anom.csv" >"$tmp/mail.eml" ||
+	alert-mail "$@" "$pend/anom.csv" >"$tmp/mail.eml" ||
 	    die "writing the mail failed"
 	set -- -t --read-envelope-from
 	[ -z "$msmtp_config" ] || set -- "$@" -C "$msmtp_config"
 	[ -z "$msmtp_account" ] || set -- "$@" -a "$msmtp_account"
 	msmtp "$@" <"$tmp/mail.eml" || die "sending the mail failed"
-	echo mailed >>"$pend"
+	step_done mailed
 	log "mailed \"$s\""
+}
+
+# score: fetch the pending window's rows and keep the anomalous ones in
+# $pend/anom.csv, and the number of rows scored in $pend/scored, which
+# is written last: a redone window reuses them, so that its insert and
+# its mail tell of the same points, whatever came late in between.
+score() {
+	if done_step scored; then
+		rows=$(cat "$pend/scored")
+		log "scored before, not again"
+		return
+	fi
+	fetch "$from" "$to"
+	iforest-score -a -m "$state/model" "$tmp/rows.csv" \
+	    >"$pend/anom.csv.tmp" || die "scoring failed"
+	mv "$pend/anom.csv.tmp" "$pend/anom.csv" ||
+	    die "cannot write $pend/anom.csv"
+	put "$pend/scored" "$rows"
 }
 
 # window FROM: work on [FROM, end) or on the end a failed run chose.
 window() {
 	from=$1
 	pend=$state/pending/$(echo "$from" | tr -d ':-')
-	if [ -s "$pend" ]; then
-		to=$(sed -n '1s/^end //p' "$pend")
-		tcalc "$to" 0 >/dev/null || die "$pend: no window end"
+	if [ -s "$pend/end" ]; then
+		to=$(cat "$pend/end")
+		tcalc "$to" 0 >/dev/null || die "$pend/end: no window end"
 		log "redoing [$from, $to)"
 	else
 		to=$end
-		mkdir -p "$state/pending"
-		put "$pend" "end $to"
+		mkdir -p "$pend" || die "cannot make $pend"
+		put "$pend/end" "$to"
 	fi
-	fetch "$from" "$to"
-	iforest-score -a -m "$state/model" "$tmp/rows.csv" >"$tmp/anom.csv" ||
-	    die "scoring failed"
-	count=$(($(wc -l <"$tmp/anom.csv") - 1))
+	score
+	count=$(($(wc -l <"$pend/anom.csv") - 1))
 	log "found $count anomalies in [$from, $to)"
 	if [ "$count" -gt 0 ]; then
 		insert
 		send_mail
-		put "$state/last-anomaly" "$(tail -n 1 "$tmp/anom.csv" |
+		put "$state/last-anomaly" "$(tail -n 1 "$pend/anom.csv" |
 		    sed 's/,.*//')"
 	fi
 	put "$state/mark" "$to"
-	rm -f "$pend"
-	log "the mark is $to"
+	rm -rf "$pend"
+	log "done [$from, $to): $rows rows scored, $count anomalies;" \
+	    "the mark is $to"
 }
 
 main() {
@@ -454,6 +476,12 @@ main() {
 		now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 	fi
 	end=$(tcalc "$now" "-$lag")
+	# A credentials file that cannot work is a configuration error,
+	# found before anything is done; clarify says what is wrong.
+	if ! clarify -C "$credentials" check >/dev/null; then
+		log "cannot use the credentials file $credentials"
+		exit 2
+	fi
 
 	umask 077
 	mkdir -p "$state" || die "cannot make the state folder $state"

@@ -20,6 +20,7 @@ usage() {
 	cat <<'EOF'
 usage: clarify [-C credentials] rpc
        clarify [-C credentials] data item from to
+       clarify [-C credentials] check
 EOF
 }
 
@@ -31,6 +32,7 @@ Send Clarify JSON-RPC requests with curl and print the responses.
 
   rpc                 post each line of standard input as a request
   data ITEM FROM TO   fetch ITEM's raw data in [FROM, TO), 40 days a request
+  check               check the credentials file and print its type
   -C FILE             credentials file (default $CLARIFY_CREDENTIALS,
                       or ./clarify-credentials.json)
 EOF
@@ -262,6 +264,7 @@ main() {
 	case $1 in
 	rpc)	[ $# -eq 1 ] || usage_error "rpc takes no operands" ;;
 	data)	[ $# -eq 4 ] || usage_error "data needs item, from and to" ;;
+	check)	[ $# -eq 1 ] || usage_error "check takes no operands" ;;
 	*)	usage_error "unknown command $1" ;;
 	esac
 	command -v curl >/dev/null 2>&1 || { say "no curl on PATH"; exit 1; }
@@ -272,6 +275,10 @@ main() {
 	trap 'rm -rf "$tmp"' EXIT
 	trap 'exit 2' HUP INT TERM
 	type=$("$helper" check "$cred") || exit 1
+	if [ "$1" = check ]; then
+		echo "$type"
+		exit 0
+	fi
 
 	if [ "$1" = data ]; then
 		"$helper" data "$2" "$3" "$4" >"$tmp/bodies" || exit "$?"

@@ -198,8 +198,16 @@ grep -q '^clarify: <stdin>:2: not a JSON value, not sent$' "$tmp/err" ||
     fail "not JSON: $(cat "$tmp/out")"
 [ -s "$tmp/rec/points/y.csv" ] || fail "not JSON: the line after not sent"
 
-# Credentials: group-readable, malformed, missing a field, bad type.
+# Credentials: check names the type of good ones; group-readable,
+# malformed, missing a field, bad type are refused.
+[ "$(clarify check 2>"$tmp/err")" = client-credentials ] ||
+    fail "check: $(cat "$tmp/err")"
+n=$(wc -l <"$tmp/rec/requests.log")
 chmod 644 "$tmp/cred.json"
+clarify check >"$tmp/out" 2>"$tmp/err" && fail "check 644: exit 0"
+grep -q "^clarify: $tmp/cred.json: .*group or others" "$tmp/err" &&
+    [ ! -s "$tmp/out" ] || fail "check 644: $(cat "$tmp/err" "$tmp/out")"
+[ "$(wc -l <"$tmp/rec/requests.log")" -eq "$n" ] || fail "check: sent"
 echo "$INS" | clarify rpc >/dev/null 2>"$tmp/err" && fail "644: exit 0"
 grep -q "^clarify: $tmp/cred.json: .*group or others" "$tmp/err" ||
     fail "644: $(cat "$tmp/err")"
