@@ -8,6 +8,7 @@
  * as it stands.
  */
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,6 +46,26 @@ enum {
 /* The last second that timestamp.h can write, in seconds since the epoch. */
 #define EPOCH_MAX	253402300799ULL
 
+/* Points listed when -m does not say, and the most -m may ask for. */
+#define LIST_DEFAULT	20
+#define LIST_MAX	1000000L
+
+/*
+ * The largest plot taken, and the longest item id and link base: mail
+ * systems refuse large messages, and a link is to fit a mail line.
+ */
+#define PLOT_MAX	(16UL << 20)
+#define ID_MAX		128
+#define LINK_MAX	512
+
+/* The plot's attachment is named after its file when the name is plain. */
+#define FILENAME_MAX_LEN	64
+#define FILENAME_DEFAULT	"plot.png"
+
+static const unsigned char png_sig[8] = {
+	0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'
+};
+
 struct options {
 	struct mail_addr *from;
 	size_t	  nfrom;
@@ -55,6 +76,10 @@ struct options {
 	const char *item;	/* -n, or NULL for the value column's name */
 	const char *subject;	/* -s, or NULL for the default */
 	const char *input;	/* NULL or "-" for standard input */
+	const char *plot;	/* -p, or NULL */
+	const char *item_id;	/* -i, or NULL */
+	const char *link;	/* -l, or NULL */
+	long	  list;		/* -m: points listed, 0 for all */
 	int64_t	  date;		/* -d, in microseconds */
 	int	  dflag;	/* -d seen */
 	int	  verbose;
@@ -73,6 +98,9 @@ struct row {
 	int64_t	  time;
 	char	 *value;
 	char	 *score;	/* NULL when there is no score column */
+	double	  rank;		/* the score as a number */
+	int	  ranked;	/* there is a score to rank by */
+	size_t	  seq;		/* place in the input */
 };
 
 /* The anomalous rows and what the text says about them. */
@@ -87,9 +115,17 @@ struct table {
 	uint64_t  read;		/* data rows read */
 };
 
+/* The plot, read from the file -p names. */
+struct plot {
+	unsigned char *png;
+	size_t	  len;
+	unsigned long width, height;	/* from its IHDR chunk */
+	const char *filename;	/* the attachment's name */
+};
+
 static const char usage_text[] =
-    "usage: alert-mail [-v] -f from -t to [-t to]... [-c column] [-d date]"
-    " [-n item]\n"
+    "usage: alert-mail [-v] -f from -t to [-t to]... [-c column] [-d date]\n"
+    "                  [-i id [-l link]] [-m max] [-n item] [-p plot]\n"
     "                  [-s subject] [--time=column] [file]\n";
 
 static const char help_text[] =
@@ -105,8 +141,13 @@ static const char help_text[] =
     "                         without -d, SOURCE_DATE_EPOCH if it is set\n"
     "  -f, --from=ADDRESS     the sender, as plant@example.org or\n"
     "                         \"Plant 3 <plant@example.org>\"\n"
+    "  -i, --item-id=ID       the item's id, shown in the text\n"
+    "  -l, --link=BASE        link to the item: BASE with the id appended\n"
+    "  -m, --max=N            list the N most anomalous points (default\n"
+    "                         20; 0 lists all)\n"
     "  -n, --item=NAME        the item's name in the subject and text\n"
     "                         (default: the value column's name)\n"
+    "  -p, --plot=FILE        a PNG plot to show in the text and attach\n"
     "  -s, --subject=TEXT     the subject (default: \"Anomaly detected in\n"
     "                         ITEM\" or \"N anomalies detected in ITEM\")\n"
     "  -t, --to=ADDRESS       a recipient, or several separated by commas;\n"
@@ -125,7 +166,11 @@ static const struct option longopts[] = {
 	{ "column",	required_argument, NULL, 'c' },
 	{ "date",	required_argument, NULL, 'd' },
 	{ "from",	required_argument, NULL, 'f' },
+	{ "item-id",	required_argument, NULL, 'i' },
+	{ "link",	required_argument, NULL, 'l' },
+	{ "max",	required_argument, NULL, 'm' },
 	{ "item",	required_argument, NULL, 'n' },
+	{ "plot",	required_argument, NULL, 'p' },
 	{ "subject",	required_argument, NULL, 's' },
 	{ "to",		required_argument, NULL, 't' },
 	{ "time",	required_argument, NULL, OPT_TIME },
@@ -187,6 +232,61 @@ add_addrs(struct mail_addr **v, size_t *n, const char *s, int opt)
 	return 0;
 }
 
+/* Is C an ASCII letter or digit, or one of the characters of EXTRA? */
+static int
+plain_char(char c, const char *extra)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || (c != '\0' && strchr(extra, c) != NULL);
+}
+
+/*
+ * Why S is no item id, or NULL when it is one: 1 to ID_MAX letters,
+ * digits and "-._~", the characters a URL carries as they are, so that
+ * the link is the base and the id with nothing to escape.
+ */
+static const char *
+check_id(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!plain_char(s[i], "-._~"))
+			return "only letters, digits and \"-._~\" are allowed";
+	if (i == 0)
+		return "empty";
+	if (i > ID_MAX)
+		return "longer than 128 bytes";
+	return NULL;
+}
+
+/*
+ * Why S is no link base, or NULL when it is one: an http or https URL of
+ * at most LINK_MAX bytes, printable ASCII without spaces and without the
+ * characters that a URL must not hold as they are ('"', "<", ">", "\\",
+ * "^", "`", "{", "|", "}").
+ */
+static const char *
+check_link(const char *s, char *what, size_t whatsz)
+{
+	size_t i;
+
+	if (strncmp(s, "https://", 8) != 0 && strncmp(s, "http://", 7) != 0)
+		return "not an http:// or https:// URL";
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] <= ' ' || s[i] >= 0x7f)
+			return "white space, a control or a non-ASCII"
+			    " character";
+		if (strchr("\"<>\\^`{|}", s[i]) != NULL) {
+			snprintf(what, whatsz, "'%c' not allowed", s[i]);
+			return what;
+		}
+	}
+	if (i > LINK_MAX)
+		return "longer than 512 bytes";
+	return NULL;
+}
+
 /*
  * Read the options into *O.  Returns -1 when the program is to go on, or
  * the exit status when it is done (--help, --version, a usage error).
@@ -195,10 +295,12 @@ static int
 parse_options(int argc, char *argv[], struct options *o)
 {
 	const char *why;
+	char what[32];
 	struct err e;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "c:d:f:n:s:t:v", longopts,
+	o->list = LIST_DEFAULT;
+	while ((c = getopt_long(argc, argv, "c:d:f:i:l:m:n:p:s:t:v", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -230,6 +332,41 @@ parse_options(int argc, char *argv[], struct options *o)
 				diag_warn("-f: one sender only");
 				return diag_usage(usage_text);
 			}
+			break;
+		case 'i':
+			if ((why = check_id(optarg)) != NULL) {
+				diag_warn("-i: bad item id \"%.*s%s\": %s",
+				    err_shown(optarg, strlen(optarg)), optarg,
+				    cut(strlen(optarg)), why);
+				return diag_usage(usage_text);
+			}
+			o->item_id = optarg;
+			break;
+		case 'l':
+			if ((why = check_link(optarg, what,
+			    sizeof what)) != NULL) {
+				diag_warn("-l: bad link \"%.*s%s\": %s",
+				    err_shown(optarg, strlen(optarg)), optarg,
+				    cut(strlen(optarg)), why);
+				return diag_usage(usage_text);
+			}
+			o->link = optarg;
+			break;
+		case 'm':
+			if ((why = num_long(optarg, 0, LIST_MAX,
+			    &o->list)) != NULL) {
+				diag_warn("-m: bad count \"%.*s%s\": %s",
+				    err_shown(optarg, strlen(optarg)), optarg,
+				    cut(strlen(optarg)), why);
+				return diag_usage(usage_text);
+			}
+			break;
+		case 'p':
+			if (*optarg == '\0') {
+				diag_warn("-p: the plot's file name is empty");
+				return diag_usage(usage_text);
+			}
+			o->plot = optarg;
 			break;
 		case 'n':
 			if (*optarg == '\0') {
@@ -278,7 +415,19 @@ parse_options(int argc, char *argv[], struct options *o)
 		diag_warn("no recipient: -t to is required");
 		return diag_usage(usage_text);
 	}
-	return diag_operand(argc, argv, optind, usage_text, &o->input);
+	if (o->link != NULL && o->item_id == NULL) {
+		diag_warn("-l: a link needs the item's id: give it with -i");
+		return diag_usage(usage_text);
+	}
+	if ((c = diag_operand(argc, argv, optind, usage_text,
+	    &o->input)) != -1)
+		return c;
+	if (o->plot != NULL && strcmp(o->plot, "-") == 0 &&
+	    (o->input == NULL || strcmp(o->input, "-") == 0)) {
+		diag_warn("-p -: standard input is the CSV already");
+		return diag_usage(usage_text);
+	}
+	return -1;
 }
 
 /*
@@ -549,7 +698,7 @@ take_row(const char *file, const struct csv_record *rec,
 {
 	const char *s = rec->field[col->time], *name = col->time_name, *why;
 	size_t len = rec->len[col->time];
-	struct row row = { 0, NULL, NULL };
+	struct row row = { 0, NULL, NULL, 0, 0, 0 };
 
 	/*
 	 * The column's name tells a reader whose time is not in the first
@@ -570,6 +719,24 @@ take_row(const char *file, const struct csv_record *rec,
 		free(row.value);
 		return -1;
 	}
+	/*
+	 * The score ranks the points.  An empty one (no anomaly column and
+	 * a row iforest-score could not score) ranks last; anything else
+	 * that is not a number is not iforest-score's.
+	 */
+	if (col->score >= 0 && rec->len[col->score] > 0) {
+		s = rec->field[col->score];
+		len = rec->len[col->score];
+		if ((why = num_double(s, &row.rank)) != NULL) {
+			diag_at(file, rec->line, "bad score \"%.*s%s\": %s",
+			    err_shown(s, len), s, cut(len), why);
+			free(row.value);
+			free(row.score);
+			return -1;
+		}
+		row.ranked = 1;
+	}
+	row.seq = t->n;
 	if (add_row(t, &row) == -1) {
 		free(row.value);
 		free(row.score);
@@ -680,40 +847,75 @@ wrap(struct mail_buf *b, const char *s, size_t len, size_t w)
 }
 
 /*
- * The first sentence of the text: how many points were found, in which
- * item, and when, from the earliest time to the latest (the rows need not
- * be in time order).
+ * The order of the list: the highest score first, points without a score
+ * after those with one, then the earlier time, then the input's order,
+ * so that the order is total and the message the same on every system.
+ */
+static int
+by_rank(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+
+	if (x->ranked != y->ranked)
+		return x->ranked ? -1 : 1;
+	if (x->ranked && x->rank != y->rank)
+		return x->rank > y->rank ? -1 : 1;
+	if (x->time != y->time)
+		return x->time < y->time ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* How many points the list shows: -m of them, or all. */
+static size_t
+listed(const struct options *o, const struct table *t)
+{
+	if (o->list == 0 || (unsigned long)o->list >= t->n)
+		return t->n;
+	return (size_t)o->list;
+}
+
+/*
+ * The first sentence of the text, unwrapped: how many points were found,
+ * in which item, and when, from the earliest time to the latest.
  */
 static void
-put_summary(struct mail_buf *b, const struct table *t)
+put_summary(struct mail_buf *s, const struct table *t)
 {
-	struct mail_buf s = { NULL, 0, 0, 0 };
 	char when[TIME_BUFSZ], num[32];
 
 	snprintf(num, sizeof num, "%zu", t->n);
-	mail_buf_str(&s, num);
-	mail_buf_str(&s, t->n == 1 ? " anomalous point was found in " :
+	mail_buf_str(s, num);
+	mail_buf_str(s, t->n == 1 ? " anomalous point was found in " :
 	    " anomalous points were found in ");
-	mail_buf_str(&s, t->item);
+	mail_buf_str(s, t->item);
 	time_format(when, t->first);
 	if (t->first == t->last) {
-		mail_buf_str(&s, " at ");
-		mail_buf_str(&s, when);
+		mail_buf_str(s, " at ");
+		mail_buf_str(s, when);
 	} else {
-		mail_buf_str(&s, " between ");
-		mail_buf_str(&s, when);
-		mail_buf_str(&s, " and ");
+		mail_buf_str(s, " between ");
+		mail_buf_str(s, when);
+		mail_buf_str(s, " and ");
 		time_format(when, t->last);
-		mail_buf_str(&s, when);
+		mail_buf_str(s, when);
 	}
-	mail_buf_str(&s, " (UTC).");
+	mail_buf_str(s, " (UTC).");
+}
 
-	if (s.nomem)
-		b->nomem = 1;
-	else
-		wrap(b, s.data, s.len, WRAP);
-	mail_buf_add(b, "\n", 1);
-	mail_buf_free(&s);
+/* What the list is headed with, and how it ends when it is cut short. */
+static const char *
+list_heading(const struct table *t)
+{
+	return t->scored ? "Most anomalous first:" : "Earliest first:";
+}
+
+static void
+put_more(struct mail_buf *b, size_t more)
+{
+	char num[48];
+
+	snprintf(num, sizeof num, "and %zu more", more);
+	mail_buf_str(b, num);
 }
 
 /*
@@ -735,26 +937,171 @@ put_line(struct mail_buf *b, const char *time, size_t tw, const char *value,
 }
 
 /*
- * The table of the points, in the order of the input: the time, the value
- * and the score, if any, under their headings, in aligned columns.
+ * The table of the first N points: the time, the value and the score, if
+ * any, under their headings, in aligned columns.
  */
 static void
-put_table(struct mail_buf *b, const struct table *t)
+put_table(struct mail_buf *b, const struct table *t, size_t n)
 {
 	char when[TIME_BUFSZ];
 	size_t i, w, tw = width("time"), vw = width(t->heading);
 
-	for (i = 0; i < t->n; i++) {
+	for (i = 0; i < n; i++) {
 		if ((w = time_format(when, t->row[i].time)) > tw)
 			tw = w;
 		if ((w = width(t->row[i].value)) > vw)
 			vw = w;
 	}
 	put_line(b, "time", tw, t->heading, vw, t->scored ? "score" : NULL);
-	for (i = 0; i < t->n; i++) {
+	for (i = 0; i < n; i++) {
 		time_format(when, t->row[i].time);
 		put_line(b, when, tw, t->row[i].value, vw, t->row[i].score);
 	}
+}
+
+/* What both parts of the message say, worked out once. */
+struct content {
+	struct mail_buf summary;	/* the first sentence */
+	struct mail_buf subject;
+	struct mail_buf link;		/* -l and -i, or empty */
+	struct mail_buf cid;		/* the plot's Content-ID, no <> */
+	struct mail_buf cid_url;	/* the same as a cid: URL */
+	size_t	  n;			/* the points listed */
+};
+
+/* The plain text. */
+static void
+put_text(struct mail_buf *b, const struct options *o, const struct table *t,
+    const struct plot *pl, const struct content *c)
+{
+	wrap(b, c->summary.data, c->summary.len, WRAP);
+	mail_buf_str(b, "\n\n");
+	if (o->item_id != NULL) {
+		mail_buf_str(b, "Item id: ");
+		mail_buf_str(b, o->item_id);
+		mail_buf_str(b, "\n");
+	}
+	if (c->link.len > 0) {
+		mail_buf_str(b, "In Clarify: ");
+		mail_buf_str(b, c->link.data);
+		mail_buf_str(b, "\n");
+	}
+	if (pl != NULL) {
+		mail_buf_str(b, "Plot: attached as ");
+		mail_buf_str(b, pl->filename);
+		mail_buf_str(b, "\n");
+	}
+	if (o->item_id != NULL || pl != NULL)
+		mail_buf_str(b, "\n");
+	mail_buf_str(b, list_heading(t));
+	mail_buf_str(b, "\n\n");
+	put_table(b, t, c->n);
+	if (c->n < t->n) {
+		put_more(b, t->n - c->n);
+		mail_buf_str(b, "\n");
+	}
+}
+
+/* Append the NUL-terminated S to B, HTML-escaped. */
+static void
+put_esc(struct mail_buf *b, const char *s)
+{
+	mail_html(b, s, strlen(s));
+}
+
+/* One cell of the HTML table, of kind TAG ("th" or "td"). */
+static void
+put_cell(struct mail_buf *b, const char *tag, const char *s)
+{
+	mail_buf_str(b, "<");
+	mail_buf_str(b, tag);
+	mail_buf_str(b, strcmp(tag, "th") == 0 ? " align=\"left\">" : ">");
+	put_esc(b, s);
+	mail_buf_str(b, "</");
+	mail_buf_str(b, tag);
+	mail_buf_str(b, ">");
+}
+
+/*
+ * The HTML: the same as the text, in a plain page that common mail
+ * readers show alike: no style sheet, only inline styles, and a table.
+ * Everything that comes from the input or the options is escaped.
+ */
+static void
+put_html(struct mail_buf *b, const struct options *o, const struct table *t,
+    const struct plot *pl, const struct content *c)
+{
+	struct mail_buf esc = { NULL, 0, 0, 0 };
+	char when[TIME_BUFSZ], num[32];
+	size_t i;
+
+	mail_buf_str(b, "<!DOCTYPE html>\n<html>\n<head>\n"
+	    "<meta charset=\"UTF-8\">\n<title>");
+	put_esc(b, c->subject.data);
+	mail_buf_str(b, "</title>\n</head>\n"
+	    "<body style=\"font-family: sans-serif; color: #222222;\">\n"
+	    "<p>");
+	/* Wrapped as the text is, to keep the lines short. */
+	put_esc(&esc, c->summary.data);
+	if (esc.nomem)
+		b->nomem = 1;
+	else
+		wrap(b, esc.data, esc.len, WRAP);
+	mail_buf_free(&esc);
+	mail_buf_str(b, "</p>\n");
+	if (o->item_id != NULL) {
+		mail_buf_str(b, "<p>Item id: <code>");
+		put_esc(b, o->item_id);
+		mail_buf_str(b, "</code>");
+		if (c->link.len > 0) {
+			mail_buf_str(b, "<br>\n<a href=\"");
+			put_esc(b, c->link.data);
+			mail_buf_str(b, "\">View ");
+			put_esc(b, t->item);
+			mail_buf_str(b, " in Clarify</a>");
+		}
+		mail_buf_str(b, "</p>\n");
+	}
+	if (pl != NULL) {
+		mail_buf_str(b, "<p><img src=\"cid:");
+		put_esc(b, c->cid_url.data);
+		snprintf(num, sizeof num, "%lu", pl->width);
+		mail_buf_str(b, "\" width=\"");
+		mail_buf_str(b, num);
+		snprintf(num, sizeof num, "%lu", pl->height);
+		mail_buf_str(b, "\" height=\"");
+		mail_buf_str(b, num);
+		mail_buf_str(b, "\" alt=\"Plot of ");
+		put_esc(b, t->item);
+		mail_buf_str(b, "\" style=\"max-width: 100%; height: auto;\">"
+		    "</p>\n");
+	}
+	mail_buf_str(b, "<p>");
+	mail_buf_str(b, list_heading(t));
+	mail_buf_str(b, "</p>\n<table cellpadding=\"4\" cellspacing=\"0\""
+	    " border=\"1\"\n style=\"border-collapse: collapse;"
+	    " border: 1px solid #999999;\">\n<tr>");
+	put_cell(b, "th", "time");
+	put_cell(b, "th", t->heading);
+	if (t->scored)
+		put_cell(b, "th", "score");
+	mail_buf_str(b, "</tr>\n");
+	for (i = 0; i < c->n; i++) {
+		time_format(when, t->row[i].time);
+		mail_buf_str(b, "<tr>");
+		put_cell(b, "td", when);
+		put_cell(b, "td", t->row[i].value);
+		if (t->row[i].score != NULL)
+			put_cell(b, "td", t->row[i].score);
+		mail_buf_str(b, "</tr>\n");
+	}
+	mail_buf_str(b, "</table>\n");
+	if (c->n < t->n) {
+		mail_buf_str(b, "<p>");
+		put_more(b, t->n - c->n);
+		mail_buf_str(b, "</p>\n");
+	}
+	mail_buf_str(b, "</body>\n</html>\n");
 }
 
 /* The subject: -s, or how many anomalies were found in the item. */
@@ -779,32 +1126,182 @@ put_subject(struct mail_buf *b, const struct options *o,
 }
 
 /*
- * Build the message for the rows of T into *M.  Returns 0, or -1 with the
- * message printed.
+ * The plot's Content-ID, "plot.HASH@DOMAIN" with the hash of its bytes
+ * and the sender's domain, into C->cid, and the same as the address of
+ * a cid: URL (RFC 2392) into C->cid_url: a domain literal's brackets,
+ * or any other character a URL cannot carry, as %XX.
+ */
+static void
+put_cid(struct content *c, const struct plot *pl, const char *domain)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char t[40];
+	size_t i;
+	unsigned char ch;
+
+	snprintf(t, sizeof t, "plot.%016llx@", (unsigned long long)
+	    mail_hash(MAIL_HASH_INIT, pl->png, pl->len));
+	mail_buf_str(&c->cid, t);
+	mail_buf_str(&c->cid, domain);
+	for (i = 0; i < c->cid.len && !c->cid.nomem; i++) {
+		ch = (unsigned char)c->cid.data[i];
+		if (plain_char((char)ch, ".-_@")) {
+			mail_buf_add(&c->cid_url, &ch, 1);
+		} else {
+			t[0] = '%';
+			t[1] = hex[ch >> 4];
+			t[2] = hex[ch & 15];
+			mail_buf_add(&c->cid_url, t, 3);
+		}
+	}
+}
+
+/*
+ * A part holding the plot, shown as DISP ("inline" or "attachment"), and
+ * with the Content-ID CID when it is not NULL.  Returns the part, or NULL
+ * with *E filled.
+ */
+static struct mail_part *
+plot_part(const struct plot *pl, const char *disp, const char *cid,
+    struct err *e)
+{
+	struct mail_buf type = { NULL, 0, 0, 0 }, hdr = { NULL, 0, 0, 0 };
+	struct mail_part *p = NULL;
+
+	mail_buf_str(&type, "image/png; name=\"");
+	mail_buf_str(&type, pl->filename);
+	mail_buf_str(&type, "\"");
+	mail_buf_str(&hdr, disp);
+	mail_buf_str(&hdr, "; filename=\"");
+	mail_buf_str(&hdr, pl->filename);
+	mail_buf_str(&hdr, "\"");
+	if (type.nomem || hdr.nomem) {
+		err_set(e, 0, 0, "out of memory");
+		goto out;
+	}
+	if ((p = mail_part_data(type.data, pl->png, pl->len, e)) == NULL)
+		goto out;
+	if (mail_part_header(p, "Content-Disposition", hdr.data, e) == -1)
+		goto fail;
+	if (cid != NULL) {
+		hdr.len = 0;
+		mail_buf_str(&hdr, "<");
+		mail_buf_str(&hdr, cid);
+		mail_buf_str(&hdr, ">");
+		if (hdr.nomem) {
+			err_set(e, 0, 0, "out of memory");
+			goto fail;
+		}
+		if (mail_part_header(p, "Content-ID", hdr.data, e) == -1)
+			goto fail;
+	}
+	goto out;
+fail:
+	mail_part_free(p);
+	p = NULL;
+out:
+	mail_buf_free(&type);
+	mail_buf_free(&hdr);
+	return p;
+}
+
+/*
+ * The body: text and HTML as alternatives; with a plot, those in a
+ * multipart/related with the plot the HTML shows, and that in a
+ * multipart/mixed with the plot again as an attachment, which readers
+ * that do not show related parts still offer.  Returns the root part, or
+ * NULL with *E filled.
+ */
+static struct mail_part *
+build_body(const struct mail_buf *text, const struct mail_buf *html,
+    const struct plot *pl, const char *cid, struct err *e)
+{
+	struct mail_part *alt = NULL, *rel = NULL, *mixed = NULL, *p = NULL;
+
+	if ((alt = mail_part_multi("alternative", e)) == NULL ||
+	    (p = mail_part_text("plain", text->data, text->len, e)) == NULL ||
+	    mail_part_add(alt, p, e) == -1)
+		goto fail;
+	if ((p = mail_part_text("html", html->data, html->len, e)) == NULL ||
+	    mail_part_add(alt, p, e) == -1)
+		goto fail;
+	p = NULL;
+	if (pl == NULL)
+		return alt;
+
+	if ((rel = mail_part_multi("related", e)) == NULL ||
+	    mail_part_add(rel, alt, e) == -1)
+		goto fail;
+	alt = NULL;
+	if ((p = plot_part(pl, "inline", cid, e)) == NULL ||
+	    mail_part_add(rel, p, e) == -1)
+		goto fail;
+	p = NULL;
+	if ((mixed = mail_part_multi("mixed", e)) == NULL ||
+	    mail_part_add(mixed, rel, e) == -1)
+		goto fail;
+	rel = NULL;
+	if ((p = plot_part(pl, "attachment", NULL, e)) == NULL ||
+	    mail_part_add(mixed, p, e) == -1)
+		goto fail;
+	return mixed;
+fail:
+	mail_part_free(p);
+	mail_part_free(alt);
+	mail_part_free(rel);
+	mail_part_free(mixed);
+	return NULL;
+}
+
+/*
+ * Build the message for the rows of T, and the plot PL when it is not
+ * NULL, into *M.  Returns 0, or -1 with the message printed.
  */
 static int
-compose(const struct options *o, const struct table *t, struct mail_msg *m)
+compose(const struct options *o, struct table *t, const struct plot *pl,
+    struct mail_msg *m)
 {
-	struct mail_buf text = { NULL, 0, 0, 0 }, subj = { NULL, 0, 0, 0 };
+	struct content c;
+	struct mail_buf text = { NULL, 0, 0, 0 }, html = { NULL, 0, 0, 0 };
 	struct mail_buf id = { NULL, 0, 0, 0 };
+	struct mail_part *body = NULL;
+	const char *domain = mail_addr_domain(&o->from[0]);
 	char date[MAIL_DATE_BUFSZ];
 	struct err e;
 	uint64_t h;
 	int rc = -1;
 
-	put_summary(&text, t);
-	mail_buf_str(&text, "\n");
-	put_table(&text, t);
-	put_subject(&subj, o, t);
-	if (text.nomem || subj.nomem) {
+	memset(&c, 0, sizeof c);
+	qsort(t->row, t->n, sizeof *t->row, by_rank);
+	c.n = listed(o, t);
+	put_summary(&c.summary, t);
+	put_subject(&c.subject, o, t);
+	if (o->link != NULL) {
+		mail_buf_str(&c.link, o->link);
+		mail_buf_str(&c.link, o->item_id);
+	}
+	if (pl != NULL)
+		put_cid(&c, pl, domain);
+	if (c.summary.nomem || c.subject.nomem || c.link.nomem ||
+	    c.cid.nomem || c.cid_url.nomem) {
 		diag_sys("out of memory");
+		goto out;
+	}
+	put_text(&text, o, t, pl, &c);
+	put_html(&html, o, t, pl, &c);
+	if (text.nomem || html.nomem) {
+		diag_sys("out of memory");
+		goto out;
+	}
+	if ((body = build_body(&text, &html, pl, c.cid.data, &e)) == NULL) {
+		diag_warn("%s", e.msg);
 		goto out;
 	}
 	mail_date(date, o->date);
 
 	if (mail_add_addrs(m, "From", o->from, 1, &e) == -1 ||
 	    mail_add_addrs(m, "To", o->to, o->nto, &e) == -1 ||
-	    mail_add_text(m, "Subject", subj.data, &e) == -1 ||
+	    mail_add_text(m, "Subject", c.subject.data, &e) == -1 ||
 	    mail_add_raw(m, "Date", date, &e) == -1) {
 		diag_warn("%s", e.msg);
 		goto out;
@@ -812,28 +1309,127 @@ compose(const struct options *o, const struct table *t, struct mail_msg *m)
 
 	/*
 	 * The ID's hash covers the headers written so far, display names
-	 * included, and the text that the body encodes: messages that
+	 * included, and the encoded body, plot and all: messages that
 	 * differ anywhere get different IDs, and the same run with the
 	 * same -d the same ID.
 	 */
 	h = mail_hash(MAIL_HASH_INIT, m->buf.data, m->buf.len);
-	h = mail_hash(h, text.data, text.len);
-	if (mail_message_id(&id, o->date, h,
-	    mail_addr_domain(&o->from[0])) == -1) {
+	h = mail_part_hash(h, body);
+	if (mail_message_id(&id, o->date, h, domain) == -1) {
 		diag_sys("out of memory");
 		goto out;
 	}
 
 	if (mail_add_raw(m, "Message-ID", id.data, &e) == -1 ||
-	    mail_set_text(m, text.data, text.len, &e) == -1) {
+	    mail_set_part(m, body, &e) == -1) {
 		diag_warn("%s", e.msg);
 		goto out;
 	}
 	rc = 0;
 out:
+	mail_part_free(body);
+	mail_buf_free(&c.summary);
+	mail_buf_free(&c.subject);
+	mail_buf_free(&c.link);
+	mail_buf_free(&c.cid);
+	mail_buf_free(&c.cid_url);
 	mail_buf_free(&text);
-	mail_buf_free(&subj);
+	mail_buf_free(&html);
 	mail_buf_free(&id);
+	return rc;
+}
+
+/* A 32-bit big-endian number at P, as PNG writes them. */
+static unsigned long
+be32(const unsigned char *p)
+{
+	return (unsigned long)p[0] << 24 | (unsigned long)p[1] << 16 |
+	    (unsigned long)p[2] << 8 | p[3];
+}
+
+/*
+ * The attachment's name: the last component of PATH when it is plain (1
+ * to FILENAME_MAX_LEN letters, digits and "-._", not starting with a
+ * dot), so that it needs no quoting or encoding, and "plot.png" else.
+ */
+static const char *
+attachment_name(const char *path)
+{
+	const char *base = strrchr(path, '/'), *p;
+
+	base = base != NULL ? base + 1 : path;
+	if (*base == '\0' || *base == '.' ||
+	    strlen(base) > FILENAME_MAX_LEN || strcmp(path, "-") == 0)
+		return FILENAME_DEFAULT;
+	for (p = base; *p != '\0'; p++)
+		if (!plain_char(*p, "-._"))
+			return FILENAME_DEFAULT;
+	return base;
+}
+
+/*
+ * Read the plot -p names into *PL and check that it is a PNG file: the
+ * signature, then an IHDR chunk, which gives the size the HTML shows it
+ * at.  Returns 0, or -1 with the message printed.
+ */
+static int
+read_plot(const char *path, struct plot *pl)
+{
+	const char *name = diag_name(path);
+	unsigned char *np;
+	size_t cap = 0;
+	ssize_t got;
+	int fd, rc = -1;
+
+	if ((fd = diag_open_input(path)) == -1)
+		return -1;
+	for (;;) {
+		if (pl->len == cap) {
+			if (cap > PLOT_MAX) {
+				diag_at(name, 0, "the plot is larger than"
+				    " 16 MiB: too large to mail");
+				goto out;
+			}
+			cap = cap > 0 ? cap * 2 : 65536;
+			if ((np = realloc(pl->png, cap)) == NULL) {
+				diag_sys("out of memory");
+				goto out;
+			}
+			pl->png = np;
+		}
+		got = read(fd, pl->png + pl->len, cap - pl->len);
+		if (got == 0)
+			break;
+		if (got == -1) {
+			if (errno == EINTR)
+				continue;
+			diag_sys("%s", name);
+			goto out;
+		}
+		pl->len += (size_t)got;
+	}
+	if (pl->len < sizeof png_sig ||
+	    memcmp(pl->png, png_sig, sizeof png_sig) != 0) {
+		diag_at(name, 0, "not a PNG file: it does not start with the"
+		    " PNG signature");
+		goto out;
+	}
+	if (pl->len < 33 || be32(pl->png + 8) != 13 ||
+	    memcmp(pl->png + 12, "IHDR", 4) != 0) {
+		diag_at(name, 0, "not a PNG file: no IHDR chunk after the"
+		    " signature");
+		goto out;
+	}
+	pl->width = be32(pl->png + 16);
+	pl->height = be32(pl->png + 20);
+	if (pl->width == 0 || pl->height == 0) {
+		diag_at(name, 0, "not a PNG file: the image is empty");
+		goto out;
+	}
+	pl->filename = attachment_name(path);
+	rc = 0;
+out:
+	diag_close_input(fd);
 	return rc;
 }
 
@@ -842,12 +1438,18 @@ out:
  * Returns the exit status.
  */
 static int
-run(struct options *o, struct table *t, struct mail_msg *m)
+run(struct options *o, struct table *t, struct plot *pl, struct mail_msg *m)
 {
 	const char *file = diag_name(o->input);
 	int fd, rc;
 
 	if (choose_date(o) == -1)
+		return EXIT_TROUBLE;
+	/*
+	 * The plot is read first: a broken one is trouble to report even
+	 * in an hour without anomalies.
+	 */
+	if (o->plot != NULL && read_plot(o->plot, pl) == -1)
 		return EXIT_TROUBLE;
 	if ((fd = diag_open_input(o->input)) == -1)
 		return EXIT_TROUBLE;
@@ -864,16 +1466,16 @@ run(struct options *o, struct table *t, struct mail_msg *m)
 		return EXIT_NONE;
 	}
 
-	if (compose(o, t, m) == -1)
+	if (compose(o, t, o->plot != NULL ? pl : NULL, m) == -1)
 		return EXIT_TROUBLE;
 	fwrite(m->buf.data, 1, m->buf.len, stdout);
 	if (diag_close_stdout() != 0)
 		return EXIT_TROUBLE;
 	if (o->verbose)
-		diag_warn("%s: %llu row%s read, %zu anomalous; a message of %zu"
-		    " byte%s to %zu recipient%s", file,
+		diag_warn("%s: %llu row%s read, %zu anomalous, %zu listed; a"
+		    " message of %zu byte%s to %zu recipient%s", file,
 		    (unsigned long long)t->read, diag_plural(t->read), t->n,
-		    m->buf.len, diag_plural(m->buf.len), o->nto,
+		    listed(o, t), m->buf.len, diag_plural(m->buf.len), o->nto,
 		    diag_plural(o->nto));
 	return EXIT_SENT;
 }
@@ -898,6 +1500,7 @@ main(int argc, char *argv[])
 	struct options o;
 	struct table t;
 	struct mail_msg m;
+	struct plot pl;
 	int status;
 
 	diag_init(argv[0]);
@@ -905,12 +1508,14 @@ main(int argc, char *argv[])
 	argv[0] = (char *)diag_prog();
 	memset(&o, 0, sizeof o);
 	memset(&t, 0, sizeof t);
+	memset(&pl, 0, sizeof pl);
 	mail_init(&m, "\n");
 
 	if ((status = parse_options(argc, argv, &o)) == -1)
-		status = run(&o, &t, &m);
+		status = run(&o, &t, &pl, &m);
 
 	mail_free(&m);
+	free(pl.png);
 	free_table(&t);
 	mail_addr_free(o.from, o.nfrom);
 	mail_addr_free(o.to, o.nto);
