@@ -4,11 +4,13 @@
 # only and expire; a call needs a token; clarify.dataFrame gives the data
 # file's rows in a half-open window, through ts-fromjson, and refuses a
 # window over 40 days; integration.insert records its points, upserted by
-# time; integration.saveSignals records the save view; injected faults
-# (HTTP 500, 429, slow, try-again, partial, expired tokens) hit the calls
-# they name; HTTP Basic credentials stand for a token; method names match
-# without regard to case; an unknown method is -32601 and a call without
-# an id gets 204 and no body; SIGTERM stops the server.
+# time, and inserts.csv every point of every call; integration.saveSignals
+# records the save view; injected faults (HTTP 500, 429, slow, try-again,
+# partial, expired tokens) hit the calls they name; "reload" serves rows
+# added to the data file; -l refuses calls faster than the pace; HTTP
+# Basic credentials stand for a token; method names match without regard
+# to case; an unknown method is -32601 and a call without an id gets 204
+# and no body; SIGTERM stops the server.
 top=$(cd "$(dirname "$0")/.." && pwd)
 PATH=$top/bin:$top/tests/bin:$PATH
 LC_ALL=C
@@ -174,6 +176,12 @@ printf '%s\n' time,value 2024-05-01T08:00:00Z,2 \
     2024-05-01T09:00:00.5Z,3 >"$tmp/want.csv"
 cmp -s "$tmp/want.csv" "$tmp/rec/points/x%3Ay.csv" ||
     fail "points x:y: $(cat "$tmp/rec/points/x%3Ay.csv")"
+# inserts.csv keeps every point of every call, the overwritten one too.
+printf '%s\n' my_alerts,2024-05-01T08:00:00Z,1.5 x:y,2024-05-01T08:00:00Z,2 \
+    x:y,2024-05-01T09:00:00.5Z,3 my_alerts,2024-05-01T08:00:00Z,4 \
+    my_alerts,2024-05-01T07:00:00Z,5 >"$tmp/want.csv"
+cmp -s "$tmp/want.csv" "$tmp/rec/inserts.csv" ||
+    fail "inserts.csv: $(cat "$tmp/rec/inserts.csv")"
 
 # Signal metadata, under both parameter names; the last save is kept.
 rpc '{"jsonrpc":"2.0","id":20,"method":"integration.saveSignals","params":{
@@ -273,6 +281,40 @@ grep -q '	500	integration.insert	1.1	500$' "$log" ||
     fail "log: no 500: $(cat "$log")"
 grep -q '^2[0-9-]*T[0-9:.]*Z	POST /v1/rpc HTTP/1.1	200	CLARIFY.DATAFRAME	' \
     "$log" || fail "log: no upper-case call: $(cat "$log")"
+
+# reload: a row added to the data file is served after "reload".
+DF2='{"jsonrpc":"2.0","id":1,"method":"clarify.dataFrame","params":{
+"query":{"filter":{"id":{"$in":["i1"]}}},"data":{"filter":{"times":{
+"$gte":"2024-05-02T00:00:00Z","$lt":"2024-05-03T00:00:00Z"}}}}}'
+token
+rpc "$DF2"
+expect "before reload" 200 '"times":\[\]'
+echo 2024-05-02T06:00:00Z,7.5, >>"$tmp/data.csv"
+echo reload >"$tmp/ctl"
+rpc "$DF2"
+expect reload 200 '"times":\["2024-05-02T06:00:00Z"\]'
+rpc '{"jsonrpc":"2.0","id":10,"method":"clarify.selectItems","params":{
+"query":{"filter":{"id":{"$in":["i1"]}}}}}'
+expect "name after reload" 200 '"attributes":{"name":"Pressure"'
+
+# -l: a dataFrame or insert call within the pace of the last of its
+# method is refused with 429; other methods are not held to it.
+start c -c cid -s s3cr -i $INT -l 60000 -r "$tmp/recc"
+token
+rpc "$DF"
+expect "paced, first" 200 '"result"'
+rpc "$DF"
+expect "paced, too soon" 429
+rpc "$INS"
+expect "paced, insert" 200 '"result"'
+rpc "$INS"
+expect "paced, insert too soon" 429
+for i in 1 2; do
+	rpc '{"jsonrpc":"2.0","id":1,"method":"clarify.selectItems","params":{}}'
+	expect "paced, selectItems $i" 200 '"result"'
+done
+[ "$(grep -c '	429	.*	throttled$' "$tmp/recc/requests.log")" -eq 2 ] ||
+    fail "paced: $(cat "$tmp/recc/requests.log")"
 
 # A short token lifetime: valid at once, refused two seconds later.
 start b -c cid -s s3cr -e 1

@@ -31,6 +31,9 @@
  *	points/IN.csv	"time,value": every point inserted for input IN,
  *			by time, a later insert replacing a value
  *	signals/IN.json	the last signal save view saved for input IN
+ *	inserts.csv	"input,time,value": every point of every insert
+ *			call, in the order they came, so that a point
+ *			written twice shows twice
  *
  * where IN is the input id with every byte other than a letter, digit,
  * "-" or "_" written as %XX.
@@ -46,6 +49,8 @@
  *	partial N [METHOD]	do the call, then answer -32021 "Partial
  *				failure" with the result as partialResult
  *	expire			forget every token issued so far
+ *	reload			read the data file (-d) again, for points
+ *				that reach the service late
  *
  * A fault without METHOD takes the next JSON-RPC calls of any method;
  * METHOD "oauth/token" makes 500, 429 and slow hit token requests.  Blank
@@ -115,7 +120,8 @@ static const char help_text[] =
     "\n"
     "Fault lines: \"500 N [METHOD]\", \"429 N [METHOD]\",\n"
     "\"slow=S N [METHOD]\", \"try-again N [METHOD]\", \"partial N\n"
-    "[METHOD]\", \"expire\".  SIGTERM stops the server (status 0).\n";
+    "[METHOD]\", \"expire\"; \"reload\" reads the data file again.\n"
+    "SIGTERM stops the server (status 0).\n";
 
 #define IDLEN		20
 #define TOKLEN		40
@@ -176,7 +182,7 @@ struct rpcerr {
 static struct {
 	const char *client, *secret, *integration, *audience;
 	long	 expires;
-	const char *control, *record;
+	const char *control, *record, *data;
 	double	 pace;			/* seconds; 0: no limit */
 	char	*basic;			/* "Basic base64(id:secret)" */
 	FILE	*log;
@@ -189,6 +195,9 @@ static double *rowval;			/* nrows x nitems */
 static unsigned char *rowhas;
 static size_t nrows;
 
+static int reload;
+static char **name_arg;			/* the -n options, as "ID\0NAME" */
+static size_t nname_arg;
 static struct signal *signals;
 static size_t nsignals;
 static struct token *tokens;
@@ -415,6 +424,33 @@ load_data(const char *file)
 	rowhas = h2;
 }
 
+static int apply_name(const char *);
+
+/* Forget the rows and items, and read the data file again. */
+static void
+reload_data(void)
+{
+	size_t i;
+
+	reload = 0;
+	if (conf.data == NULL)
+		return;
+	for (i = 0; i < nitems; i++)
+		free(items[i].id);
+	free(items);
+	free(rowtime);
+	free(rowval);
+	free(rowhas);
+	items = NULL;
+	rowtime = NULL;
+	rowval = NULL;
+	rowhas = NULL;
+	nitems = nrows = 0;
+	load_data(conf.data);
+	for (i = 0; i < nname_arg; i++)
+		apply_name(name_arg[i]);
+}
+
 /* ---- faults ------------------------------------------------------- */
 
 /* Add the fault of LINE; NULL, or what is wrong with it. */
@@ -435,6 +471,12 @@ add_fault(char *line)
 		if (n != 1)
 			return "\"expire\" takes nothing more";
 		ntokens = 0;
+		return NULL;
+	}
+	if (strcmp(w[0], "reload") == 0) {
+		if (n != 1)
+			return "\"reload\" takes nothing more";
+		reload = 1;
 		return NULL;
 	}
 	if (n < 2 || n > 3)
@@ -575,6 +617,38 @@ log_request(int64_t t, const struct req *q, int status, const char *method,
 	    method ? method : "-", q->apiver ? q->apiver : "-",
 	    fault ? fault : "-");
 	fflush(conf.log);
+}
+
+/* Add the points of one insert call for INPUT to inserts.csv. */
+static int
+log_inserts(const char *input, const int64_t *t, const struct json *vals)
+{
+	char *path, buf[TIME_BUFSZ], nb[NUM_BUFSZ];
+	FILE *fp;
+	size_t i;
+	int bad;
+
+	if (conf.record == NULL)
+		return 0;
+	path = xrealloc(NULL, strlen(conf.record) + 16, 1);
+	sprintf(path, "%s/inserts.csv", conf.record);
+	if ((fp = fopen(path, "a")) == NULL) {
+		diag_sys("%s", path);
+		free(path);
+		return -1;
+	}
+	for (i = 0; i < vals->len; i++) {
+		if (vals->item[i].type != JSON_NUMBER)
+			continue;
+		time_format(buf, t[i]);
+		num_format(nb, vals->item[i].num);
+		fprintf(fp, "%s,%s,%s\n", input, buf, nb);
+	}
+	bad = ferror(fp) | (fclose(fp) != 0);
+	if (bad)
+		diag_sys("%s", path);
+	free(path);
+	return bad ? -1 : 0;
 }
 
 /* Write FILE whole through a temporary name, so readers see old or new. */
@@ -1054,7 +1128,8 @@ m_insert(const struct json *params, FILE *out, struct rpcerr *pe)
 		for (i = 0; i < s->len; i++)
 			if (s->item[i].type == JSON_NUMBER)
 				upsert(sg, t[i], s->item[i].num);
-		if (write_points(sg) == -1) {
+		if (log_inserts(series->key[j], t, s) == -1 ||
+		    write_points(sg) == -1) {
 			free(t);
 			pe->code = -32603;
 			pe->msg = "Internal error";
@@ -1699,6 +1774,8 @@ serve(int fd)
 	if (status == -1)
 		goto out;
 	read_control();
+	if (reload)
+		reload_data();
 	if (status != 0)
 		respond(fd, &q, status, NULL, "", 0);
 	else if (strcmp(q.method, "POST") != 0 &&
@@ -1780,24 +1857,36 @@ write_port(const char *file, unsigned port)
 	free(tmp);
 }
 
+/* Give the item of ARG, "ID\0NAME", its name; 0, or -1 if none has ID. */
+static int
+apply_name(const char *arg)
+{
+	size_t i;
+
+	for (i = 0; i < nitems; i++)
+		if (strcmp(items[i].id, arg) == 0) {
+			items[i].name = (char *)arg + strlen(arg) + 1;
+			return 0;
+		}
+	return -1;
+}
+
 static void
 set_name(char *arg)
 {
 	char *eq = strchr(arg, '=');
-	size_t i;
 
 	if (eq == NULL || eq == arg || eq[1] == '\0') {
 		diag_warn("-n %s: expected ID=NAME", arg);
 		exit(EXIT_USAGE);
 	}
 	*eq = '\0';
-	for (i = 0; i < nitems; i++)
-		if (strcmp(items[i].id, arg) == 0) {
-			items[i].name = eq + 1;
-			return;
-		}
-	diag_warn("-n %s: no such item in the data file", arg);
-	exit(EXIT_USAGE);
+	if (apply_name(arg) == -1) {
+		diag_warn("-n %s: no such item in the data file", arg);
+		exit(EXIT_USAGE);
+	}
+	name_arg = xrealloc(name_arg, nname_arg + 1, sizeof(*name_arg));
+	name_arg[nname_arg++] = arg;
 }
 
 int
@@ -1887,6 +1976,7 @@ main(int argc, char *argv[])
 
 	if (data != NULL)
 		load_data(data);
+	conf.data = data;
 	for (i = 0; i < nnames; i++)
 		set_name(names[i]);
 	free(names);
