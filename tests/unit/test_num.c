@@ -303,6 +303,154 @@ test_fixed(void)
 	FIXED_IS(1e-17, 17, "0.00000000000000001");
 }
 
+/* The grammar of num.h, checked the plain way, to judge num_double. */
+static int
+in_grammar(const char *s)
+{
+	size_t digits = 0;
+
+	if (*s == '+' || *s == '-')
+		s++;
+	for (; *s >= '0' && *s <= '9'; s++)
+		digits++;
+	if (*s == '.')
+		for (s++; *s >= '0' && *s <= '9'; s++)
+			digits++;
+	if (digits == 0)
+		return 0;
+	if (*s == 'e' || *s == 'E') {
+		s++;
+		if (*s == '+' || *s == '-')
+			s++;
+		if (!(*s >= '0' && *s <= '9'))
+			return 0;
+		while (*s >= '0' && *s <= '9')
+			s++;
+	}
+	return *s == '\0';
+}
+
+/*
+ * num_double agrees with strtod to the last bit on every text it takes,
+ * and takes exactly the texts of the grammar that are in range: random
+ * texts of digits, points, signs and exponents (most take the short way
+ * without strtod, many the long way), and the edges of the short way.
+ */
+static void
+same_as_strtod(const char *s, int line)
+{
+	double v = UNTOUCHED, w;
+	const char *why = num_double(s, &v);
+	char *end;
+
+	w = strtod(s, &end);
+	if (!in_grammar(s) || *end != '\0' || fabs(w) == HUGE_VAL)
+		unit_check(why != NULL && v == UNTOUCHED, __FILE__, line, s);
+	else
+		unit_check(why == NULL && same_bits(v, w), __FILE__, line, s);
+}
+
+static void
+test_double_exact(void)
+{
+	static const char *edge[] = {
+		"999999999999999", "9999999999999999", "9007199254740992",
+		"9007199254740993", "1e22", "1e23", "1e-22", "1e-23",
+		"123456789012345e22", "123456789012345e-22",
+		"0.000000000000000000001", "0.1", "0.3", "-0", "-0.0", "+0e5",
+		"0e999", "0e-999", "4.9e-324", "2.2250738585072011e-308",
+		"1.7976931348623157e308", "0.100000000000000000000000001",
+		"1.", ".5", "-.5e1", "00000000000000000000000012.5",
+		"12.50000000000000000000000", "7e0000000000000000000000001",
+		"1e-0000000000000000000000022", "5e-1", "8.5", "2.675",
+		"1.0000000000000002", "4503599627370497.5", "1e", "e1", ".",
+		"-", "1e+", "1.5e-", "--1", "1..5", "0x10", "inf", "nan"
+	};
+	static const char alphabet[] = "0123456789000.e+-";
+	struct rng r;
+	char buf[48];
+	size_t i, j, n, accepted = 0;
+	double v;
+
+	for (i = 0; i < sizeof edge / sizeof edge[0]; i++)
+		same_as_strtod(edge[i], __LINE__);
+
+	rng_seed(&r, 1);
+	for (i = 0; i < 300000; i++) {
+		n = 1 + (size_t)rng_below(&r, 30);
+		for (j = 0; j < n; j++) {
+			/* Mostly digits, so that most texts are numbers. */
+			if (rng_below(&r, 4) != 0)
+				buf[j] = alphabet[rng_below(&r, 10)];
+			else
+				buf[j] = alphabet[rng_below(&r,
+				    sizeof alphabet - 1)];
+		}
+		buf[n] = '\0';
+		same_as_strtod(buf, __LINE__);
+		accepted += num_double(buf, &v) == NULL;
+	}
+	/* The random texts did reach both answers. */
+	CHECK(accepted > 50000 && accepted < 250000);
+}
+
+/*
+ * num_fixed writes what printf("%.*f") writes, "-" dropped from a zero:
+ * on a dense grid of [0, 1] at 6 decimals (the scores), on the exact
+ * ties there (k / 128), and on random doubles of every size.
+ */
+static void
+same_as_printf(double v, int decimals, int line)
+{
+	char got[NUM_BUFSZ], want[NUM_BUFSZ * 2];
+	size_t n = num_fixed(got, v, decimals), len;
+
+	snprintf(want, sizeof want, "%.*f", decimals, v);
+	len = strlen(want);
+	if (want[0] == '-' && strspn(want + 1, "0.") == len - 1)
+		memmove(want, want + 1, len--);
+	unit_check(strcmp(got, want) == 0 && n == len, __FILE__, line, want);
+	if (strcmp(got, want) != 0)
+		fprintf(stderr, "\t%.17g: got %s\n", v, got);
+}
+
+static void
+test_fixed_exact(void)
+{
+	struct rng r;
+	uint64_t bits;
+	double v;
+	long i;
+
+	for (i = 0; i <= 1L << 20; i++)
+		same_as_printf((double)i / (1L << 20), 6, __LINE__);
+	for (i = 0; i <= 256; i++) {
+		same_as_printf(i / 128.0, 6, __LINE__);
+		same_as_printf(-i / 128.0, 6, __LINE__);
+		same_as_printf(i / 1024.0, 2, __LINE__);
+	}
+	same_as_printf(0x1p-1074, 17, __LINE__);
+	same_as_printf(-0x1p-1074, 6, __LINE__);
+	same_as_printf(0x1p-75, 17, __LINE__);
+	same_as_printf(0x1p-11, 6, __LINE__);
+	same_as_printf(0x1p-10, 6, __LINE__);
+	same_as_printf(0x1p52, 3, __LINE__);
+	same_as_printf(0x1p53, 3, __LINE__);
+	same_as_printf(92233.72036854775807, 14, __LINE__);
+	same_as_printf(-999999999999999.9, 17, __LINE__);
+
+	rng_seed(&r, 2);
+	for (i = 0; i < 200000; i++) {
+		bits = rng_next(&r);
+		memcpy(&v, &bits, sizeof v);
+		if (i % 2 == 0)
+			v = ldexp((double)(bits >> 11),
+			    -(int)rng_below(&r, 140));
+		if (isfinite(v) && fabs(v) < 1e15)
+			same_as_printf(v, (int)rng_below(&r, 18), __LINE__);
+	}
+}
+
 static void
 test_json(void)
 {
@@ -376,6 +524,8 @@ main(void)
 	test_u64();
 	test_format();
 	test_fixed();
+	test_double_exact();
+	test_fixed_exact();
 	test_json();
 	test_locale();
 	return unit_done();
