@@ -733,9 +733,15 @@ struct flat {
 
 #define WALK_GROUP	8	/* trees walked side by side */
 
+/* Breakpoints per block of the two-level search (see interval). */
+#define BREAK_BLOCK	16
+
 struct iforest_index {
 	size_t	 nbreak;	/* one feature: */
-	double	*brk;		/* distinct split values, ascending */
+	double	*brk;		/* distinct split values, ascending, then
+				   +inf up to a whole number of blocks */
+	double	*top;		/* the last breakpoint of each block */
+	size_t	 nblock;
 	double	*h;		/* E[h] on (brk[k-1], brk[k]], and above all */
 	double	*score;		/* s on the same intervals */
 	struct flat *flat;	/* otherwise: every tree, one after another */
@@ -820,6 +826,7 @@ free_index(struct iforest_index *ix)
 	if (ix == NULL)
 		return;
 	free(ix->brk);
+	free(ix->top);
 	free(ix->h);
 	free(ix->score);
 	free(ix->flat);
@@ -893,10 +900,13 @@ build_breaks(const struct iforest *f, struct iforest_index *ix)
 	for (i = 0, k = 0; i < ncut; i++)
 		k += i == 0 || cut[i].v != cut[i - 1].v;
 	ix->nbreak = k;
-	ix->brk = malloc((k + 1) * sizeof *ix->brk);
+	ix->nblock = k / BREAK_BLOCK + 1;
+	ix->brk = malloc(ix->nblock * BREAK_BLOCK * sizeof *ix->brk);
+	ix->top = malloc(ix->nblock * sizeof *ix->top);
 	ix->h = malloc((k + 1) * sizeof *ix->h);
 	ix->score = malloc((k + 1) * sizeof *ix->score);
-	if (ix->brk == NULL || ix->h == NULL || ix->score == NULL)
+	if (ix->brk == NULL || ix->top == NULL || ix->h == NULL ||
+	    ix->score == NULL)
 		goto out;
 
 	/*
@@ -917,6 +927,10 @@ build_breaks(const struct iforest *f, struct iforest_index *ix)
 		for (; i < ncut && cut[i].v == ix->brk[k]; i++)
 			pos[cut[i].tree]++;
 	}
+	for (k = ix->nbreak; k < ix->nblock * BREAK_BLOCK; k++)
+		ix->brk[k] = INFINITY;
+	for (k = 0; k < ix->nblock; k++)
+		ix->top[k] = ix->brk[k * BREAK_BLOCK + BREAK_BLOCK - 1];
 	rc = 0;
 out:
 	free(cut);
@@ -995,9 +1009,10 @@ iforest_prepare(struct iforest *f)
 		return;
 	}
 	free(ix->brk);
+	free(ix->top);
 	free(ix->h);
 	free(ix->score);
-	ix->brk = ix->h = ix->score = NULL;
+	ix->brk = ix->top = ix->h = ix->score = NULL;
 	if (build_flat(f, ix) == 0) {
 		f->index = ix;
 		return;
@@ -1005,21 +1020,39 @@ iforest_prepare(struct iforest *f)
 	free_index(ix);
 }
 
-/* The interval of the breakpoints holding X: how many are below it. */
+/*
+ * The interval of the breakpoints holding X: how many of them X is not
+ * <= to.  As in the walk, a NaN is never <= a split: it goes past all.
+ *
+ * The count is found in two steps, the blocks first and then the
+ * breakpoints of one block, with no branch on the data, which a processor
+ * could only guess at: the table of the blocks' last breakpoints is small
+ * enough to stay in the fastest cache, and a block is two cache lines.
+ * Any way of counting gives the same interval, so no score changes.
+ */
 static size_t
 interval(const struct iforest_index *ix, double x)
 {
-	size_t lo = 0, hi = ix->nbreak, mid;
+	const double *base = ix->top, *b;
+	size_t len = ix->nblock, half, blk, k, i;
 
-	/* As in the walk, a NaN is never <= a split: it goes past all. */
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (x <= ix->brk[mid])
-			hi = mid;
-		else
-			lo = mid + 1;
+	/* The first block whose last breakpoint X is <= to. */
+	while (len > 1) {
+		half = len / 2;
+		base += !(x <= base[half - 1]) ? half : 0;
+		len -= half;
 	}
-	return lo;
+	blk = (size_t)(base - ix->top) + !(x <= *base);
+	if (blk == ix->nblock)
+		return ix->nbreak;
+
+	/* The +inf padding of the last block counts for no X but a NaN. */
+	b = ix->brk + blk * BREAK_BLOCK;
+	k = 0;
+	for (i = 0; i < BREAK_BLOCK; i++)
+		k += !(x <= b[i]);
+	k += blk * BREAK_BLOCK;
+	return k < ix->nbreak ? k : ix->nbreak;
 }
 
 /* Walk N trees from T side by side, without branches; add to *SUM. */
