@@ -951,7 +951,7 @@ draw_series(struct canvas *c, const struct plot *pl, enum plot_which which,
 			line(c, px, plot_y(ax, r, b[i - 1].last), x,
 			    plot_y(ax, r, b[i].first), colour);
 		else if ((i + 1 == nb || !b[i + 1].join) && ylo == yhi)
-			disc(c, x, ylo, 2, colour);
+			disc(c, x, ylo, SDOT_R2, colour);
 		px = x;
 	}
 	no_clip(c);
@@ -1297,7 +1297,7 @@ svg_series(struct buf *b, const struct plot *pl, enum plot_which which,
 		ylo = plot_y(ax, r, bin[i].lo);
 		if (!bin[i].join && (i + 1 == nb || !bin[i + 1].join) &&
 		    ylo == plot_y(ax, r, bin[i].hi))
-			addf(b, "<circle cx=\"%d.5\" cy=\"%d.5\" r=\"1.5\""
+			addf(b, "<circle cx=\"%d.5\" cy=\"%d.5\" r=\"2.3\""
 			    " fill=\"%s\"/>\n", r->x0 + bin[i].x, ylo,
 			    hex(colour));
 	}
@@ -1312,7 +1312,7 @@ svg_grid(struct buf *b, const struct plot *pl, const struct plot_rect *r,
 	size_t i;
 	int y, x;
 
-	addf(b, "<path stroke=\"%s\" d=\"", hex(PLOT_GRID));
+	addf(b, "<path fill=\"none\" stroke=\"%s\" d=\"", hex(PLOT_GRID));
 	for (i = 0; i < ax->n; i++) {
 		y = plot_y(ax, r, ax->tick[i].v);
 		addf(b, "M%d %d.5H%d", r->x0, y, r->x1 + 1);
@@ -1322,7 +1322,7 @@ svg_grid(struct buf *b, const struct plot *pl, const struct plot_rect *r,
 		addf(b, "M%d.5 %dV%d", x, r->y0, r->y1 + 1);
 	}
 	adds(b, "\"/>\n");
-	addf(b, "<path stroke=\"%s\" d=\"", hex(PLOT_INK));
+	addf(b, "<path fill=\"none\" stroke=\"%s\" d=\"", hex(PLOT_INK));
 	for (i = 0; i < ax->n; i++) {
 		y = plot_y(ax, r, ax->tick[i].v);
 		addf(b, "M%d %d.5h%d", r->x0 - TICK, y, TICK);
@@ -1346,7 +1346,7 @@ svg_time_labels(struct buf *b, const struct plot *pl,
 	size_t i;
 	int x, lx, end = -1000, send = -1000;
 
-	addf(b, "<path stroke=\"%s\" d=\"", hex(PLOT_INK));
+	addf(b, "<path fill=\"none\" stroke=\"%s\" d=\"", hex(PLOT_INK));
 	for (i = 0; i < pl->time.n; i++) {
 		x = plot_x(pl, pl->time.tick[i].t);
 		addf(b, "M%d.5 %dv%d", x, r->y1 + 1, TICK);
@@ -1385,7 +1385,7 @@ svg_anomalies(struct buf *b, const struct plot *pl)
 			continue;
 		x = plot_x(pl, p->t);
 		if (isnan(p->v))
-			addf(b, "<path stroke=\"%s\" d=\"M%d.5 %dv7\"/>\n",
+			addf(b, "<path fill=\"none\" stroke=\"%s\" d=\"M%d.5 %dv7\"/>\n",
 			    hex(PLOT_ANOMALY), x, pl->area.y1 - 6);
 		else
 			addf(b, "<circle cx=\"%d.5\" cy=\"%d.5\" r=\"3.2\""
@@ -1408,7 +1408,7 @@ svg_legend(struct buf *b, const struct plot *pl, const struct item *it,
 	for (i = 0; i < n; i++) {
 		switch (it[i].sample) {
 		case S_LINE:
-			addf(b, "<path stroke=\"%s\" stroke-width=\"2\""
+			addf(b, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"2\""
 			    " d=\"M%d %dh%d\"/>\n", hex(it[i].colour),
 			    it[i].x, y + 1, SAMPLE);
 			break;
@@ -1418,7 +1418,7 @@ svg_legend(struct buf *b, const struct plot *pl, const struct item *it,
 			    hex(it[i].colour));
 			break;
 		case S_DASH:
-			addf(b, "<path stroke=\"%s\" stroke-width=\"2\""
+			addf(b, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"2\""
 			    " stroke-dasharray=\"%d %d\" d=\"M%d %dh%d\"/>\n",
 			    hex(it[i].colour), DASH, DASH_GAP, it[i].x,
 			    y + 1, SAMPLE);
@@ -1458,7 +1458,7 @@ plot_svg(const struct plot *pl, size_t *len, struct err *e)
 		if (pl->spec.threshold_set) {
 			y = plot_y(&pl->score, &pl->sarea,
 			    pl->spec.threshold);
-			addf(&b, "<path stroke=\"%s\" stroke-dasharray="
+			addf(&b, "<path fill=\"none\" stroke=\"%s\" stroke-dasharray="
 			    "\"%d %d\" d=\"M%d %d.5H%d\"/>\n",
 			    hex(PLOT_THRESHOLD), DASH, DASH_GAP,
 			    pl->sarea.x0 + 1, y, pl->sarea.x1);
