@@ -1358,13 +1358,21 @@ emit(struct emit *w, const struct mail_part *p, struct err *e)
 	} else {
 		if (p->nkid == 0)
 			return err_set(e, 0, 0, "%s without parts", p->type);
+		/*
+		 * The line break before a delimiter belongs to the
+		 * delimiter (RFC 2046, 5.1.1): one more after each part
+		 * keeps the part's own last line break.
+		 */
 		for (i = 0; i < p->nkid; i++) {
+			if (i > 0)
+				mail_buf_str(w->b, w->eol);
 			mail_buf_str(w->b, "--");
 			mail_buf_str(w->b, bound);
 			mail_buf_str(w->b, w->eol);
 			if (emit(w, p->kid[i], e) == -1)
 				return -1;
 		}
+		mail_buf_str(w->b, w->eol);
 		mail_buf_str(w->b, "--");
 		mail_buf_str(w->b, bound);
 		mail_buf_str(w->b, "--");

@@ -918,9 +918,10 @@ test_parts(void)
 	CHECK(line_of(p, "Content-Type: text/html; charset=UTF-8") != NULL);
 	CHECK(strstr(p, "\nContent-Transfer-Encoding: quoted-printable\n\n"
 	    "<p>caf=C3=A9</p>\n") != NULL);
+	/* A blank line before the delimiter keeps the text's last LF. */
 	CHECK(strstr(p, "Content-Type: text/plain; charset=UTF-8\n"
-	    "Content-Transfer-Encoding: 7bit\n\none\n--=_0123456789abcdef_0_\n")
-	    != NULL);
+	    "Content-Transfer-Encoding: 7bit\n\none\n--=_0123456789abcdef_0_\n"
+	    "\n--=_") != NULL);
 	CHECK(strstr(p, "Content-Type: image/png; name=\"plot.png\"\n"
 	    "Content-Transfer-Encoding: base64\n"
 	    "Content-ID: <plot@example.org>\n\n") != NULL);
@@ -931,7 +932,8 @@ test_parts(void)
 	CHECK(q != NULL);
 	if (q != NULL) {
 		q = strstr(q, "\n\n") + 2;
-		CHECK(b64_decode(&d, q, (size_t)(strstr(q, "--") - q)) == 0);
+		CHECK(b64_decode(&d, q, (size_t)(strstr(q, "\n--") - q)) ==
+		    0);
 		CHECK(d.len == sizeof png && memcmp(d.data, png,
 		    sizeof png) == 0);
 	}
