@@ -4,9 +4,9 @@
  * A message is built in memory, front to back: headers first, each one
  * checked, encoded and folded as it is added, then the body, which is
  * encoded as it is set: one text (mail_set_text) or a tree of MIME parts
- * (mail_set_part), text, HTML and images in multiparts.  Nothing is written anywhere; the caller takes
- * the finished bytes from m.buf and writes them at once, so a message
- * that fails half-way leaves no trace.
+ * (mail_set_part), text, HTML and images in multiparts.  Nothing is
+ * written anywhere; the caller takes the finished bytes from m.buf and
+ * writes them at once, so a message that fails half-way leaves no trace.
  *
  * Line ends are the caller's choice (m.eol): "\r\n" as on the wire, or
  * "\n", which is what sendmail-style programs such as msmtp -t expect on
