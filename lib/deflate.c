@@ -62,15 +62,17 @@
 #define MIN_HCLEN	4
 
 /*
- * Choices of this compressor, traded between speed and size.  Plots are
- * long runs and repeated rows, so the first candidates usually win and a
- * longer search buys little.
+ * Choices of this compressor, traded between speed and size.  In a
+ * filtered image the best match is often the row above, but in a flat
+ * area the chain first passes every position of the run in between:
+ * the chain must be longer than a row.  Inputs that are long chains of
+ * short matches (a random mix of two byte values) are the slow case,
+ * a few hundred KiB a second.
  */
 #define HASH_BITS	15
 #define HASH_SIZE	(1u << HASH_BITS)
 #define HASH_MULT	2654435761u	/* Knuth's multiplicative hash */
-#define MAX_CHAIN	128	/* candidates tried at one position */
-#define NICE_MATCH	128	/* a match this long ends the search */
+#define MAX_CHAIN	1024	/* candidates tried at one position */
 #define LAZY_MATCH	32	/* a match this long is taken at once */
 #define BLOCK_SYMBOLS	16384	/* symbols per block */
 
@@ -476,7 +478,7 @@ find(struct deflater *d, size_t pos)
 		if (len > best.len) {
 			best.len = len;
 			best.dist = (unsigned)(pos - (cand - 1));
-			if (len >= NICE_MATCH || len == max)
+			if (len == max)
 				break;
 		}
 	}
