@@ -166,7 +166,7 @@ plot_value_axis(double lo, double hi, int length, struct plot_axis *ax)
 		} else
 			half = fabs(mid) / 20;
 	} else
-		half *= 1.1;
+		half = half > DBL_MAX / 1.1 ? DBL_MAX : half * 1.1;
 	ax->lo = mid - half;
 	ax->hi = mid + half;
 	if (!isfinite(ax->lo))
@@ -194,6 +194,8 @@ plot_value_axis(double lo, double hi, int length, struct plot_axis *ax)
 	}
 	if (!isfinite(m * p))
 		m = 1;
+	if (fabs(ax->lo / (m * p)) > 1e18 || fabs(ax->hi / (m * p)) > 1e18)
+		return;		/* cannot happen for a range this wide */
 	i0 = (int64_t)ceil(ax->lo / (m * p));
 	i1 = (int64_t)floor(ax->hi / (m * p));
 
