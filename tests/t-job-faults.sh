@@ -1,0 +1,111 @@
+#!/bin/sh
+# anomaly-job end to end through failures: Clarify answering 500 to the
+# insert, then Clarify down altogether at the insert, each back on the
+# next run; the token expiring between the fetch and the insert; the SMTP
+# server down, then back.  A failed run exits 1 and leaves the mark; the
+# next one finishes the window with nothing inserted or mailed twice.
+PLANT='2013-12-06T01:30:00Z 2013-12-06T03:30:00Z 2013-12-06T05:30:00Z
+2013-12-06T07:30:00Z 2013-12-06T09:30:00Z'
+. "$(dirname "$0")/tools/job-env.sh"
+setup
+
+# A ts-tojson first on PATH that, between the job's fetch and its
+# insert, stops the server or makes it forget its tokens when told to.
+realtojson=$(command -v ts-tojson)
+mkdir "$tmp/wrap" || exit 2
+{
+	echo '#!/bin/sh'
+	echo "if [ -f '$tmp/kill-at-tojson' ]; then"
+	echo "	kill \"\$(cat '$tmp/kill-at-tojson')\""
+	echo "	rm -f '$tmp/kill-at-tojson'"
+	echo "fi"
+	echo "if [ -f '$tmp/expire-at-tojson' ]; then"
+	echo "	echo expire >'$tmp/ctl'"
+	echo "	rm -f '$tmp/expire-at-tojson'"
+	echo "fi"
+	echo "exec '$realtojson' \"\$@\""
+} >"$tmp/wrap/ts-tojson"
+chmod 755 "$tmp/wrap/ts-tojson"
+PATH=$tmp/wrap:$PATH
+
+# failed WHAT MARK: the run failed, the mark stayed at MARK.
+failed() {
+	[ "$s" -eq 1 ] || fail "$1: exit $s, not 1: $(cat "$tmp/err")"
+	[ "$(mark)" = "$2" ] || fail "$1: mark $(mark), not $2"
+	[ ! -d "$tmp/state/lock" ] || fail "$1: the lock was kept"
+}
+
+job 2013-12-06T01:00:00Z || fail "train: $(cat "$tmp/err")"
+verify train
+
+# Clarify answers 500 to every try of the insert: nothing inserted, no
+# mail; the next run inserts and mails once.
+echo "500 3 integration.insert" >"$tmp/ctl"
+job 2013-12-06T03:00:00Z
+failed "insert 500" "$TRAIN_END"
+grep -q 'HTTP 500, try 2 of 2' "$tmp/err" &&
+    grep -q 'inserting the anomalies of .* failed' "$tmp/err" ||
+    fail "insert 500: $(cat "$tmp/err")"
+[ "$(mails)" -eq 0 ] || fail "insert 500: mailed"
+verify "insert 500"
+job 2013-12-06T03:00:00Z || fail "after 500: $(cat "$tmp/err")"
+grep -q 'scored before, not again' "$tmp/err" ||
+    fail "after 500: $(cat "$tmp/err")"
+verify "after 500"
+[ "$(mails)" -eq 1 ] || fail "after 500: $(mails) mails"
+
+# Clarify goes down after the fetch: the insert cannot connect.  It
+# comes back, at another port, before the next run.
+echo "$cpid" >"$tmp/kill-at-tojson"
+job 2013-12-06T05:00:00Z
+failed "down" 2013-12-06T02:00:00Z
+wait "$cpid" 2>/dev/null
+grep -q 'inserting the anomalies of .* failed' "$tmp/err" ||
+    fail "down: $(cat "$tmp/err")"
+verify down
+start_clarify
+job 2013-12-06T05:00:00Z || fail "back up: $(cat "$tmp/err")"
+verify "back up"
+[ "$(mails)" -eq 2 ] || fail "back up: $(mails) mails"
+
+# The token expires between the fetch and the insert: the insert is
+# refused once, the client gets a new token, the insert goes through.
+: >"$tmp/expire-at-tojson"
+n=$(wc -l <"$tmp/rec/requests.log")
+job 2013-12-06T07:00:00Z || fail "expiry: $(cat "$tmp/err")"
+want='200 /v1/rpc clarify.dataFrame 401 /v1/rpc -'
+want="$want 200 /v1/oauth/token - 200 /v1/rpc integration.insert "
+sed "1,${n}d" "$tmp/rec/requests.log" |
+    awk -F'\t' '{ split($2, r, " "); print $3, r[2], $4 }' | tr '\n' ' ' |
+    grep -qxF "$want" ||
+    fail "expiry: $(sed "1,${n}d" "$tmp/rec/requests.log")"
+verify expiry
+[ "$(mails)" -eq 3 ] || fail "expiry: $(mails) mails"
+
+# The SMTP server is down: inserted, not mailed, the mark stays.  It is
+# back, at another port, for the next run, which mails once and does
+# not insert again.
+stop_sink
+job 2013-12-06T09:00:00Z
+failed "smtp down" 2013-12-06T06:00:00Z
+grep -q 'sending the mail failed' "$tmp/err" ||
+    fail "smtp down: $(cat "$tmp/err")"
+grep -q "^$INPUT,2013-12-06T07:30:00Z," "$tmp/rec/inserts.csv" ||
+    fail "smtp down: not inserted"
+start_sink
+n=$(grep -c 'integration.insert' "$tmp/rec/requests.log")
+job 2013-12-06T09:00:00Z || fail "smtp back: $(cat "$tmp/err")"
+grep -q 'inserted before, not again' "$tmp/err" ||
+    fail "smtp back: $(cat "$tmp/err")"
+[ "$(grep -c 'integration.insert' "$tmp/rec/requests.log")" -eq "$n" ] ||
+    fail "smtp back: inserted again"
+verify "smtp back"
+[ "$(mails)" -eq 4 ] || fail "smtp back: $(mails) mails"
+
+# And on: nothing left pending.
+job 2013-12-06T11:00:00Z || fail "last: $(cat "$tmp/err")"
+verify last
+[ "$(mails)" -eq 5 ] || fail "last: $(mails) mails"
+[ -z "$(ls -A "$tmp/state/pending")" ] ||
+    fail "pending left: $(ls -A "$tmp/state/pending")"
+exit $rc
