@@ -35,7 +35,8 @@ struct options {
 	const char *title;	/* --title, or NULL for the default */
 	const char *model;	/* -m */
 	const char *input;	/* NULL or "-" for standard input */
-	double	  threshold;	/* -T, or < 0 */
+	double	  threshold;	/* -T, or < 0; then the model's */
+	int	  threshold_set;	/* there is one to draw */
 	long	  width, height;	/* 0 for the default */
 	int	  score;	/* -s */
 	int	  svg;		/* -S */
@@ -525,20 +526,19 @@ span(const struct data *d)
 }
 
 /*
- * The threshold to draw: -T, else the model's.  Returns 1 when there is
- * one, 0 when there is none, -1 when the model cannot be read.
+ * The threshold to draw: -T, else the model's, read before the data so
+ * that a bad model is found at once.  Returns 0, or -1 when the model
+ * cannot be read, with the message printed.
  */
 static int
-threshold(const struct options *o, double *thr)
+threshold(struct options *o)
 {
 	struct iforest *f;
 	struct err e;
 
-	if (o->threshold >= 0) {
-		*thr = o->threshold;
-		return 1;
-	}
-	if (o->model == NULL)
+	if (o->threshold >= 0)
+		o->threshold_set = 1;
+	if (o->threshold >= 0 || o->model == NULL)
 		return 0;
 	if (strcmp(o->model, "-") == 0)
 		f = model_read(stdin, &e);
@@ -548,9 +548,10 @@ threshold(const struct options *o, double *thr)
 		diag_err(o->model, &e);
 		return -1;
 	}
-	*thr = f->threshold;
+	o->threshold = f->threshold;
+	o->threshold_set = 1;
 	iforest_free(f);
-	return 1;
+	return 0;
 }
 
 static double
@@ -649,10 +650,8 @@ draw(const struct options *o, const struct data *d,
 	}
 	spec.anomalies = col->anomaly >= 0;
 	spec.score = o->score;
-	if ((spec.threshold_set = threshold(o, &spec.threshold)) == -1) {
-		free(sub);
-		return EXIT_FAIL;
-	}
+	spec.threshold_set = o->threshold_set;
+	spec.threshold = o->threshold;
 
 	if (plot_layout(&pl, &spec, d->p, d->n, &e) == -1)
 		out = NULL;
@@ -698,6 +697,8 @@ main(int argc, char *argv[])
 		return diag_usage(usage_text);
 	}
 
+	if (threshold(&o) == -1)
+		return EXIT_FAIL;
 	if ((fd = diag_open_input(o.input)) == -1)
 		return EXIT_FAIL;
 	rc = read_data(fd, &o, &d, &col);
