@@ -377,26 +377,37 @@ subject() {
 	echo "Anomaly detected in $name"
 }
 
-send_mail() {
-	if done_step mailed; then
-		log "mailed before, not again"
-		return
-	fi
+# compose: the window's mail, written once into $pend/mail.eml and dated
+# at the window's end, so that a redo sends the very same bytes, with
+# the same Message-ID, whatever time it is.
+compose() {
+	[ ! -s "$pend/mail.eml" ] || return 0
 	s=$(subject)
-	set -- -f "$mail_from" -n "$name" -s "$s"
+	set -- -f "$mail_from" -n "$name" -s "$s" -d "$to"
 	while IFS= read -r a; do
 		[ -z "$a" ] || set -- "$@" -t "$a"
 	done <<EOF
 $mail_to
 EOF
-	alert-mail "$@" "$pend/anom.csv" >"$tmp/mail.eml" ||
+	alert-mail "$@" "$pend/anom.csv" >"$pend/mail.eml.tmp" ||
 	    die "writing the mail failed"
+	mv "$pend/mail.eml.tmp" "$pend/mail.eml" ||
+	    die "cannot write $pend/mail.eml"
+}
+
+send_mail() {
+	if done_step mailed; then
+		log "mailed before, not again"
+		return
+	fi
+	compose
 	set -- -t --read-envelope-from
 	[ -z "$msmtp_config" ] || set -- "$@" -C "$msmtp_config"
 	[ -z "$msmtp_account" ] || set -- "$@" -a "$msmtp_account"
-	msmtp "$@" <"$tmp/mail.eml" || die "sending the mail failed"
+	msmtp "$@" <"$pend/mail.eml" || die "sending the mail failed"
 	step_done mailed
-	log "mailed \"$s\""
+	log "mailed \"$(sed -n 's/^Subject: //p' "$pend/mail.eml" |
+	    head -n 1 | tr -d '\r')\""
 }
 
 # score: fetch the pending window's rows and keep the anomalous ones in

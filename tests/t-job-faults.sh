@@ -2,15 +2,19 @@
 # anomaly-job end to end through failures: Clarify answering 500 to the
 # insert, then Clarify down altogether at the insert, each back on the
 # next run; the token expiring between the fetch and the insert; the SMTP
-# server down, then back.  A failed run exits 1 and leaves the mark; the
-# next one finishes the window with nothing inserted or mailed twice.
+# server down, then back; the job killed just after msmtp has sent the
+# mail.  A failed run exits 1 and leaves the mark; the next one finishes
+# the window with nothing inserted twice and no mail sent twice, but for
+# the killed run's, which is sent again byte for byte, Message-ID and
+# all, so that a receiver that drops repeated IDs shows it once.
 PLANT='2013-12-06T01:30:00Z 2013-12-06T03:30:00Z 2013-12-06T05:30:00Z
 2013-12-06T07:30:00Z 2013-12-06T09:30:00Z'
 . "$(dirname "$0")/tools/job-env.sh"
 setup
 
 # A ts-tojson first on PATH that, between the job's fetch and its
-# insert, stops the server or makes it forget its tokens when told to.
+# insert, stops the server or makes it forget its tokens when told to;
+# an msmtp that, when told to, kills the job once the mail is sent.
 realtojson=$(command -v ts-tojson)
 mkdir "$tmp/wrap" || exit 2
 {
@@ -26,6 +30,16 @@ mkdir "$tmp/wrap" || exit 2
 	echo "exec '$realtojson' \"\$@\""
 } >"$tmp/wrap/ts-tojson"
 chmod 755 "$tmp/wrap/ts-tojson"
+realmsmtp=$(command -v msmtp)
+{
+	echo '#!/bin/sh'
+	echo "'$realmsmtp' \"\$@\" || exit"
+	echo "if [ -f '$tmp/kill-after-msmtp' ]; then"
+	echo "	rm -f '$tmp/kill-after-msmtp'"
+	echo "	kill -9 \$PPID"
+	echo "fi"
+} >"$tmp/wrap/msmtp"
+chmod 755 "$tmp/wrap/ts-tojson" "$tmp/wrap/msmtp"
 PATH=$tmp/wrap:$PATH
 
 # failed WHAT MARK: the run failed, the mark stayed at MARK.
@@ -102,10 +116,23 @@ grep -q 'inserted before, not again' "$tmp/err" ||
 verify "smtp back"
 [ "$(mails)" -eq 4 ] || fail "smtp back: $(mails) mails"
 
-# And on: nothing left pending.
-job 2013-12-06T11:00:00Z || fail "last: $(cat "$tmp/err")"
-verify last
-[ "$(mails)" -eq 5 ] || fail "last: $(mails) mails"
+# Killed once msmtp has sent the mail, before it is recorded: the next
+# run takes the stale lock over and sends the same message again.
+: >"$tmp/kill-after-msmtp"
+job 2013-12-06T11:00:00Z
+[ "$s" -eq 137 ] || fail "killed: exit $s: $(cat "$tmp/err")"
+[ "$(mark)" = 2013-12-06T08:00:00Z ] || fail "killed: mark $(mark)"
+[ "$(mails)" -eq 5 ] || fail "killed: $(mails) mails"
+job 2013-12-06T11:00:00Z || fail "after kill: $(cat "$tmp/err")"
+grep -q 'took over the stale lock' "$tmp/err" &&
+    grep -q 'inserted before, not again' "$tmp/err" ||
+    fail "after kill: $(cat "$tmp/err")"
+[ "$(mails)" -eq 6 ] || fail "after kill: $(mails) mails"
+set -- $(ls "$tmp/mail" | grep '\.eml$' | tail -n 2)
+cmp -s "$tmp/mail/$1" "$tmp/mail/$2" ||
+    fail "after kill: the mail sent again differs"
+verify "after kill"
+[ "$(mark)" = 2013-12-06T10:00:00Z ] || fail "after kill: mark $(mark)"
 [ -z "$(ls -A "$tmp/state/pending")" ] ||
     fail "pending left: $(ls -A "$tmp/state/pending")"
 exit $rc

@@ -59,8 +59,10 @@ XDG_CACHE_HOME=$tmp/cache
 CLARIFY_WAIT=0.1
 CLARIFY_PACE=0.12
 CLARIFY_RETRIES=2
-export HOME XDG_CACHE_HOME CLARIFY_WAIT CLARIFY_PACE CLARIFY_RETRIES
-mkdir "$HOME" "$tmp/mail" || exit 2
+# A killed job leaves its temporary folder behind: keep it in $tmp.
+TMPDIR=$tmp/jobtmp
+export HOME XDG_CACHE_HOME CLARIFY_WAIT CLARIFY_PACE CLARIFY_RETRIES TMPDIR
+mkdir "$HOME" "$tmp/mail" "$TMPDIR" || exit 2
 : >"$tmp/allerr"
 : >"$tmp/tokens"
 
