@@ -856,7 +856,12 @@ deflate_compress(const void *in, size_t n, enum deflate_mode mode,
 		goto nomem;
 	fixed_codes(&d->fixed_lit, &d->fixed_dist);
 
-	parse(d);
+	/* Stored blocks need no matches: each is as long as it may be. */
+	if (mode == DEFLATE_STORED) {
+		write_stored(d, 0, n, 1);
+		align(&d->out);
+	} else
+		parse(d);
 	if (d->out.nomem)
 		goto nomem;
 	res = d->out.buf;

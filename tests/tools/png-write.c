@@ -6,11 +6,19 @@
  *
  * usage: png-write [-p] pattern width height ncolor seed
  *        png-write -z best|stored|fixed|dynamic
+ *        png-write -r kind size seed
  *
  * Patterns: noise (every pixel a random colour), flat (one colour), ramp
  * (colours in turn, pixel by pixel), plot (a chart: grid, axes, a random
  * walk, markers and glyph-like specks of text).  The palette is random
  * but never grey, so that every decoder gives back colour, not grey.
+ *
+ * With -r, size bytes of test input for -z: random (incompressible),
+ * two (two byte values at random: long hash chains, short matches),
+ * runs (runs of random lengths: long matches at distance one), text
+ * (numbered lines: matches at many distances) or skewed (counts of a
+ * Fibonacci series per 16 KiB among random bytes: a Huffman tree deeper
+ * than the code lengths may be, so the limit on them is exercised).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -26,7 +34,8 @@
 
 static const char usage_text[] =
     "usage: png-write [-p] pattern width height ncolor seed\n"
-    "       png-write -z best|stored|fixed|dynamic\n";
+    "       png-write -z best|stored|fixed|dynamic\n"
+    "       png-write -r kind size seed\n";
 
 /* The gzip member around a raw deflate stream (RFC 1952). */
 #define GZIP_ID1	0x1f
@@ -43,6 +52,11 @@ enum { BACKGROUND, GRID, AXIS, LINE, MARKER, TEXT };
 #define GLYPH_W		5
 #define GLYPH_H		7
 #define MARKER_SIDE	5
+
+/* The skewed input: per segment, Fibonacci counts of the first bytes. */
+#define SKEW_SEGMENT	16384
+#define SKEW_NFIB	17
+#define LONGEST_RUN	600
 
 struct canvas {
 	uint32_t	 w, h;
@@ -242,6 +256,106 @@ image(int argc, char *argv[], int ppm)
 }
 
 static void
+shuffle(unsigned char *p, size_t n, struct rng *r)
+{
+	unsigned char t;
+	size_t i, j;
+
+	for (i = n; i > 1; i--) {
+		j = (size_t)rng_below(r, i);
+		t = p[i - 1];
+		p[i - 1] = p[j];
+		p[j] = t;
+	}
+}
+
+static void
+skewed(unsigned char *p, size_t n, struct rng *r)
+{
+	size_t seg, i, k, len;
+	unsigned long f0, f1, t;
+
+	for (seg = 0; seg < n; seg += SKEW_SEGMENT) {
+		len = n - seg < SKEW_SEGMENT ? n - seg : SKEW_SEGMENT;
+		i = 0;
+		f0 = 1;
+		f1 = 1;
+		for (k = 0; k < SKEW_NFIB; k++) {
+			for (t = 0; t < f0 && i < len; t++)
+				p[seg + i++] = (unsigned char)k;
+			t = f0 + f1;
+			f0 = f1;
+			f1 = t;
+		}
+		for (; i < len; i++)
+			p[seg + i] = (unsigned char)(SKEW_NFIB +
+			    rng_below(r, 256 - SKEW_NFIB));
+		shuffle(p + seg, len, r);
+	}
+}
+
+static int
+fill(unsigned char *p, size_t n, const char *kind, struct rng *r)
+{
+	size_t i = 0, run;
+	int len;
+
+	if (strcmp(kind, "random") == 0 || strcmp(kind, "two") == 0) {
+		for (i = 0; i < n; i++)
+			p[i] = (unsigned char)rng_below(r, 256);
+		if (strcmp(kind, "two") == 0)
+			for (i = 0; i < n; i++)
+				p[i] = p[i] & 1 ? 'b' : 'a';
+	} else if (strcmp(kind, "runs") == 0) {
+		while (i < n) {
+			run = 1 + (size_t)rng_below(r, LONGEST_RUN);
+			memset(p + i, (int)rng_below(r, 256),
+			    run < n - i ? run : n - i);
+			i += run < n - i ? run : n - i;
+		}
+	} else if (strcmp(kind, "text") == 0) {
+		while (i < n) {
+			len = snprintf((char *)p + i, n - i + 1,
+			    "row %zu value %u\n", i,
+			    (unsigned)rng_below(r, 1000));
+			i += (size_t)len < n - i ? (size_t)len : n - i;
+		}
+	} else if (strcmp(kind, "skewed") == 0)
+		skewed(p, n, r);
+	else
+		return -1;
+	return 0;
+}
+
+static int
+raw(int argc, char *argv[])
+{
+	unsigned char *p;
+	struct rng r;
+	long n, seed;
+
+	if (argc != 3)
+		return diag_usage(usage_text);
+	if (parse(argv[1], 0, 100000000, "size", &n) == -1 ||
+	    parse(argv[2], 0, 1000000, "seed", &seed) == -1)
+		return EXIT_USAGE;
+	/* One spare byte for the NUL that snprintf writes. */
+	if ((p = malloc((size_t)n + 1)) == NULL) {
+		diag_warn("out of memory");
+		return EXIT_FAIL;
+	}
+	rng_seed(&r, (uint64_t)seed);
+	if (fill(p, (size_t)n, argv[0], &r) == -1) {
+		diag_warn("%s: unknown kind", argv[0]);
+		free(p);
+		return EXIT_USAGE;
+	}
+	fwrite(p, 1, (size_t)n, stdout);
+	free(p);
+	return diag_close_stdout();
+}
+
+static void
 put_le32(unsigned char *p, uint32_t v)
 {
 	p[0] = (unsigned char)v;
@@ -306,14 +420,17 @@ gzip(const char *mode)
 int
 main(int argc, char *argv[])
 {
-	int c, ppm = 0;
+	int c, ppm = 0, gen = 0;
 	const char *zmode = NULL;
 
 	diag_init(argv[0]);
-	while ((c = getopt(argc, argv, "pz:")) != -1)
+	while ((c = getopt(argc, argv, "prz:")) != -1)
 		switch (c) {
 		case 'p':
 			ppm = 1;
+			break;
+		case 'r':
+			gen = 1;
 			break;
 		case 'z':
 			zmode = optarg;
@@ -323,5 +440,7 @@ main(int argc, char *argv[])
 		}
 	if (zmode != NULL)
 		return optind == argc ? gzip(zmode) : diag_usage(usage_text);
+	if (gen)
+		return raw(argc - optind, argv + optind);
 	return image(argc - optind, argv + optind, ppm);
 }
