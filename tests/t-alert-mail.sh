@@ -614,6 +614,22 @@ st=$?
 [ -s "$tmp/out" ] && fail "no anomaly: something was written"
 [ -s "$tmp/err" ] && fail "no anomaly: said $(cat "$tmp/err")"
 
+# A message larger than any pipe buffer, -m 0 listing every point, to a
+# reader that goes away: quiet with SIGPIPE at its default, reported with
+# status 2 where SIGPIPE is ignored.
+awk 'BEGIN {
+	print "time,value,score,anomaly"
+	for (i = 0; i < 20000; i++)
+		printf "2026-01-01T00:%02d:%02dZ,%d,0.9,1\n", i / 60 % 60, i % 60, i
+}' >"$tmp/big.csv"
+( alert-mail $FT -d $D -m 0 "$tmp/big.csv" 2>"$tmp/err" ) |
+    head -c 1 >/dev/null
+[ -s "$tmp/err" ] && fail "big | head: said $(cat "$tmp/err")"
+( trap '' PIPE; alert-mail $FT -d $D -m 0 "$tmp/big.csv" 2>"$tmp/err"
+    echo $? >"$tmp/st" ) | head -c 1 >/dev/null
+[ "$(cat "$tmp/st")" = 2 ] || fail "big, EPIPE: exit $(cat "$tmp/st")"
+grep -q 'Broken pipe' "$tmp/err" || fail "big, EPIPE: $(cat "$tmp/err")"
+
 # Through msmtp into smtp-sink: the message with its plot arrives with
 # CRLF line ends and after the SMTP dot handling, and unpacks to the same
 # parts, the plot byte for byte.
