@@ -269,10 +269,14 @@ check_id(const char *s)
 static const char *
 check_link(const char *s, char *what, size_t whatsz)
 {
+	const char *host;
 	size_t i;
 
 	if (strncmp(s, "https://", 8) != 0 && strncmp(s, "http://", 7) != 0)
 		return "not an http:// or https:// URL";
+	host = s + (s[4] == 's' ? 8 : 7);
+	if (*host == '\0' || *host == '/')
+		return "no host after the scheme";
 	for (i = 0; s[i] != '\0'; i++) {
 		if (s[i] <= ' ' || s[i] >= 0x7f)
 			return "white space, a control or a non-ASCII"
