@@ -18,7 +18,9 @@
  * runs (runs of random lengths: long matches at distance one), text
  * (numbered lines: matches at many distances) or skewed (counts of a
  * Fibonacci series per 16 KiB among random bytes: a Huffman tree deeper
- * than the code lengths may be, so the limit on them is exercised).
+ * than the code lengths may be, so the limit on them is exercised) or
+ * far (random, but for a copy at the greatest distance deflate allows
+ * and one a byte beyond it; at least 45000 bytes).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -57,6 +59,11 @@ enum { BACKGROUND, GRID, AXIS, LINE, MARKER, TEXT };
 #define SKEW_SEGMENT	16384
 #define SKEW_NFIB	17
 #define LONGEST_RUN	600
+
+/* The far input: copies of FAR_COPY bytes at and beyond the window. */
+#define FAR_WINDOW	32768
+#define FAR_COPY	300
+#define FAR_SECOND	40000
 
 struct canvas {
 	uint32_t	 w, h;
@@ -322,7 +329,13 @@ fill(unsigned char *p, size_t n, const char *kind, struct rng *r)
 		}
 	} else if (strcmp(kind, "skewed") == 0)
 		skewed(p, n, r);
-	else
+	else if (strcmp(kind, "far") == 0 && n >= FAR_SECOND + FAR_COPY) {
+		for (i = 0; i < n; i++)
+			p[i] = (unsigned char)rng_below(r, 256);
+		memcpy(p + FAR_WINDOW, p, FAR_COPY);
+		memcpy(p + FAR_SECOND, p + FAR_SECOND - FAR_WINDOW - 1,
+		    FAR_COPY);
+	} else
 		return -1;
 	return 0;
 }
