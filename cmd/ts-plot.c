@@ -49,6 +49,7 @@ struct columns {
 	long	  value;
 	long	  score;
 	long	  anomaly;
+	long	  score_read;	/* score, or -1 when not drawn, so unread */
 };
 
 struct data {
@@ -393,8 +394,8 @@ take_row(const char *file, const struct csv_record *rec,
 	if (number(file, rec, col->value, d->name, &p.v) == -1)
 		return -1;
 	p.score = NAN;
-	if (col->score >= 0 && number(file, rec, col->score, score_name,
-	    &p.score) == -1)
+	if (col->score_read >= 0 && number(file, rec, col->score_read,
+	    score_name, &p.score) == -1)
 		return -1;
 	if (flag(file, rec, col->anomaly, &p.anomaly) == -1)
 		return -1;
@@ -431,6 +432,7 @@ read_data(int fd, const struct options *o, struct data *d,
 	}
 	if (find_columns(file, o, &rec, col) == -1)
 		goto out;
+	col->score_read = o->score ? col->score : -1;
 	if ((d->name = strdup(rec.field[col->value])) == NULL ||
 	    (d->time_name = strdup(rec.field[col->time])) == NULL) {
 		diag_sys("out of memory");

@@ -35,6 +35,7 @@
 #define BOLD_ADVANCE	(FONT_ADVANCE + 1)
 #define DOT_R2		10	/* an anomaly: a disc of radius sqrt(10) */
 #define SDOT_R2		5	/* on the score panel */
+#define MARK		9	/* an anomaly with no value: a bar this tall */
 #define DASH		6	/* the threshold: DASH on, GAP off */
 #define DASH_GAP	4
 #define SAMPLE		16	/* a line in the legend */
@@ -1033,10 +1034,14 @@ draw_anomalies(struct canvas *c, const struct plot *pl)
 		if (p->anomaly != 1)
 			continue;
 		x = plot_x(pl, p->t);
-		if (isnan(p->v))
-			vline(c, x, pl->area.y1 - 6, pl->area.y1,
+		if (isnan(p->v)) {
+			vline(c, x - 1, pl->area.y1 - MARK, pl->area.y1,
 			    PLOT_ANOMALY);
-		else
+			vline(c, x, pl->area.y1 - MARK, pl->area.y1,
+			    PLOT_ANOMALY);
+			vline(c, x + 1, pl->area.y1 - MARK, pl->area.y1,
+			    PLOT_ANOMALY);
+		} else
 			disc(c, x, plot_y(&pl->value, &pl->area, p->v),
 			    DOT_R2, PLOT_ANOMALY);
 		if (pl->spec.score && !isnan(p->score))
@@ -1379,24 +1384,36 @@ svg_anomalies(struct buf *b, const struct plot *pl)
 {
 	const struct plot_point *p;
 	size_t i;
-	int x;
+	int x, y, sy, px = -1, py = -1, psy = -1;
 
+	/*
+	 * A dot on the very place of the one before adds nothing to the
+	 * picture, only to the file: a long run of anomalies on few pixels
+	 * would otherwise make an SVG of many megabytes.
+	 */
 	for (i = 0; i < pl->n; i++) {
 		p = &pl->p[i];
 		if (p->anomaly != 1)
 			continue;
 		x = plot_x(pl, p->t);
+		y = isnan(p->v) ? -2 : plot_y(&pl->value, &pl->area, p->v);
+		sy = pl->spec.score && !isnan(p->score) ? plot_y(&pl->score,
+		    &pl->sarea, p->score) : -2;
+		if (x == px && y == py && sy == psy)
+			continue;
+		px = x;
+		py = y;
+		psy = sy;
 		if (isnan(p->v))
-			addf(b, "<path fill=\"none\" stroke=\"%s\" d=\"M%d.5 %dv7\"/>\n",
-			    hex(PLOT_ANOMALY), x, pl->area.y1 - 6);
+			addf(b, "<rect x=\"%d\" y=\"%d\" width=\"3\""
+			    " height=\"%d\" fill=\"%s\"/>\n", x - 1,
+			    pl->area.y1 - MARK, MARK + 1, hex(PLOT_ANOMALY));
 		else
 			addf(b, "<circle cx=\"%d.5\" cy=\"%d.5\" r=\"3.2\""
-			    " fill=\"%s\"/>\n", x, plot_y(&pl->value,
-			    &pl->area, p->v), hex(PLOT_ANOMALY));
-		if (pl->spec.score && !isnan(p->score))
+			    " fill=\"%s\"/>\n", x, y, hex(PLOT_ANOMALY));
+		if (sy >= 0)
 			addf(b, "<circle cx=\"%d.5\" cy=\"%d.5\" r=\"2.3\""
-			    " fill=\"%s\"/>\n", x, plot_y(&pl->score,
-			    &pl->sarea, p->score), hex(PLOT_ANOMALY));
+			    " fill=\"%s\"/>\n", x, sy, hex(PLOT_ANOMALY));
 	}
 }
 
