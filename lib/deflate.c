@@ -43,6 +43,9 @@
 #define CL_ZEROS_MAX	10
 #define CL_MANY_MIN	11
 #define CL_MANY_MAX	138
+#define CL_REPEAT_BITS	2	/* extra bits of each */
+#define CL_ZEROS_BITS	3
+#define CL_MANY_BITS	7
 
 /* Block types, as the BTYPE field spells them. */
 #define BTYPE_STORED	0
@@ -64,10 +67,11 @@
 /*
  * Choices of this compressor, traded between speed and size.  In a
  * filtered image the best match is often the row above, but in a flat
- * area the chain first passes every position of the run in between:
- * the chain must be longer than a row.  Inputs that are long chains of
- * short matches (a random mix of two byte values) are the slow case,
- * a few hundred KiB a second.
+ * area the chain first passes every position of the run in between, so
+ * it reaches the row above only if it is about as long as a row: 1024
+ * serves plots of up to a thousand bytes a row.  Inputs of long chains
+ * and short matches (a random mix of two byte values) are the slow
+ * case, a few hundred KiB a second.
  */
 #define HASH_BITS	15
 #define HASH_SIZE	(1u << HASH_BITS)
@@ -75,6 +79,8 @@
 #define MAX_CHAIN	1024	/* candidates tried at one position */
 #define LAZY_MATCH	32	/* a match this long is taken at once */
 #define BLOCK_SYMBOLS	16384	/* symbols per block */
+#define OUT_GUESS	4	/* first output room: a quarter of the input */
+#define OUT_MIN		64
 
 /* The order in which code-length code lengths are sent (RFC 1951 3.2.7). */
 static const unsigned char cl_order[NCODELEN] = {
@@ -102,7 +108,12 @@ struct bits {
 	int		 nomem;
 };
 
-/* A prefix code: the length of each symbol's code and its bits, reversed. */
+/*
+ * A prefix code: the length of each symbol's code and its bits.  Codes
+ * are sent most significant bit first and every other field least
+ * significant first, so the bits are kept reversed and then sent like
+ * any other field.
+ */
 struct huff {
 	uint8_t		len[NLITLEN];
 	uint16_t	code[NLITLEN];
@@ -171,7 +182,10 @@ grow(struct bits *b, size_t more)
 	return 0;
 }
 
-/* Appends the low n bits of v, n at most 32. */
+/*
+ * Appends the low n bits of v, n at most 32.  Whole 32-bit words go
+ * out, so the 64-bit holder always has room for the next field.
+ */
 static void
 put(struct bits *b, uint32_t v, unsigned n)
 {
@@ -223,62 +237,83 @@ floor_log2(unsigned v)
 }
 
 /*
- * The length and distance symbols double their span every few codes
- * (RFC 1951 3.2.5); the formulas below follow that pattern instead of
- * copying the tables.  Length codes are counted from 0 for symbol 257.
+ * Lengths and distances are coded alike (RFC 1951 3.2.5).  After an
+ * offset is taken off, the first 2G values have a code each; from there
+ * on, every G codes carry one more extra bit, so each code spans twice
+ * what the code G places before it spans.  G is 4 for lengths and 2 for
+ * distances; gbits is its logarithm.  Length 258 alone breaks the
+ * pattern, with a code of its own and no extra bits.
  */
+#define LENGTH_GBITS	2
+#define DIST_GBITS	1
+#define LENGTH_MAX_CODE	(NLENGTH - 1)	/* the code of MAX_MATCH */
+
+static unsigned
+span_code(unsigned v, unsigned gbits)
+{
+	unsigned g = 1u << gbits, b;
+
+	if (v < 2 * g)
+		return v;
+	b = floor_log2(v);
+	return g * (b - gbits + 1) + ((v >> (b - gbits)) & (g - 1));
+}
+
+static unsigned
+span_extra(unsigned code, unsigned gbits)
+{
+	return code < 2u << gbits ? 0 : (code >> gbits) - 1;
+}
+
+static unsigned
+span_base(unsigned code, unsigned gbits)
+{
+	unsigned g = 1u << gbits;
+
+	if (code < 2 * g)
+		return code;
+	return (g + (code & (g - 1))) << ((code >> gbits) - 1);
+}
+
+/* Length codes are counted from 0 for symbol 257. */
 static unsigned
 length_code(unsigned len)
 {
-	unsigned v = len - MIN_MATCH, b;
-
 	if (len == MAX_MATCH)
-		return NLENGTH - 1;
-	if (v < 8)
-		return v;
-	b = floor_log2(v);
-	return 4 * (b - 1) + ((v >> (b - 2)) & 3);
+		return LENGTH_MAX_CODE;
+	return span_code(len - MIN_MATCH, LENGTH_GBITS);
 }
 
 static unsigned
 length_extra(unsigned code)
 {
-	return code < 8 || code == NLENGTH - 1 ? 0 : code / 4 - 1;
+	return code == LENGTH_MAX_CODE ? 0 : span_extra(code, LENGTH_GBITS);
 }
 
 static unsigned
 length_base(unsigned code)
 {
-	if (code == NLENGTH - 1)
+	if (code == LENGTH_MAX_CODE)
 		return MAX_MATCH;
-	if (code < 8)
-		return code + MIN_MATCH;
-	return ((4 + (code & 3)) << (code / 4 - 1)) + MIN_MATCH;
+	return span_base(code, LENGTH_GBITS) + MIN_MATCH;
 }
 
 static unsigned
 dist_code(unsigned dist)
 {
-	unsigned v = dist - 1, b;
-
-	if (v < 4)
-		return v;
-	b = floor_log2(v);
-	return 2 * b + ((v >> (b - 1)) & 1);
+	return span_code(dist - 1, DIST_GBITS);
 }
 
 static unsigned
 dist_extra(unsigned code)
 {
-	return code < 4 ? 0 : code / 2 - 1;
+	return span_extra(code, DIST_GBITS);
 }
 
 static unsigned
 dist_base(unsigned code)
 {
-	if (code < 4)
-		return code + 1;
-	return ((2 + (code & 1)) << (code / 2 - 1)) + 1;
+	return span_base(code, DIST_GBITS) + 1;
 }
 
 static uint16_t
@@ -374,8 +409,10 @@ tree_depths(const uint32_t *freq, unsigned n, uint8_t *len)
 	depth[nnode - 1] = 0;
 	for (i = nnode - 1; i-- > 0; )
 		depth[i] = depth[parent[i]] + 1;
+	/* Too deep a depth only has to stay too deep in a byte. */
 	for (i = 0; i < m; i++) {
-		len[leaf[i].sym] = (uint8_t)(depth[i] < 255 ? depth[i] : 255);
+		len[leaf[i].sym] = (uint8_t)(depth[i] < UINT8_MAX ? depth[i] :
+		    UINT8_MAX);
 		if (depth[i] > deepest)
 			deepest = depth[i];
 	}
@@ -386,8 +423,8 @@ tree_depths(const uint32_t *freq, unsigned n, uint8_t *len)
  * Code lengths no longer than maxbits.  When the optimal tree is too
  * deep, halving every count (keeping it non-zero) flattens the tree;
  * repeated, it ends with equal counts and a balanced tree, which fits.
- * This costs a fraction of a percent against an optimal length-limited
- * code, and only on the rare block that needs it.
+ * Package-merge would find the best limited code, but a tree this deep
+ * needs counts close to a Fibonacci series, and is rare.
  */
 static void
 huff_build(struct huff *h, const uint32_t *freq, unsigned n,
@@ -403,16 +440,23 @@ huff_build(struct huff *h, const uint32_t *freq, unsigned n,
 	huff_codes(h, n);
 }
 
-/* The fixed codes of RFC 1951 3.2.6. */
+/* The fixed codes of RFC 1951 3.2.6, as its table gives them. */
 static void
 fixed_codes(struct huff *lit, struct huff *dist)
 {
-	unsigned i;
+	static const struct {
+		unsigned	end;	/* first symbol of the next range */
+		uint8_t		len;
+	} range[] = { { 144, 8 }, { 256, 9 }, { 280, 7 }, { NLITLEN, 8 } };
+	static const uint8_t dist_len = 5;
+	unsigned i, r = 0;
 
-	for (i = 0; i < NLITLEN; i++)
-		lit->len[i] = i < 144 ? 8 : i < 256 ? 9 : i < 280 ? 7 : 8;
-	for (i = 0; i < NDIST_FIXED; i++)
-		dist->len[i] = 5;
+	for (i = 0; i < NLITLEN; i++) {
+		if (i == range[r].end)
+			r++;
+		lit->len[i] = range[r].len;
+	}
+	memset(dist->len, dist_len, NDIST_FIXED);
 	huff_codes(lit, NLITLEN);
 	huff_codes(dist, NDIST_FIXED);
 }
@@ -529,8 +573,8 @@ code_bits(const struct huff *h, const uint32_t *freq, unsigned n)
 static unsigned
 cl_extra(unsigned sym)
 {
-	return sym == CL_REPEAT ? 2 : sym == CL_ZEROS ? 3 :
-	    sym == CL_MANY_ZEROS ? 7 : 0;
+	return sym == CL_REPEAT ? CL_REPEAT_BITS : sym == CL_ZEROS ?
+	    CL_ZEROS_BITS : sym == CL_MANY_ZEROS ? CL_MANY_BITS : 0;
 }
 
 /*
@@ -572,9 +616,9 @@ rle_lengths(struct header *hdr, const uint8_t *seq, size_t total)
 }
 
 /*
- * Some decoders refuse a code with a single symbol, so every built code
- * gets at least two: unused symbols cost nothing but a length in the
- * header.
+ * RFC 1951 allows a distance code of one symbol, but decoders have
+ * stumbled on it; every built code gets at least two symbols instead,
+ * which costs a code length in the header.
  */
 static void
 at_least_two(uint32_t *freq, unsigned n)
@@ -673,7 +717,8 @@ write_stored(struct deflater *d, size_t start, size_t end, int final)
 		put(o, BTYPE_STORED, BTYPE_BITS);
 		align(o);
 		put(o, (uint32_t)piece, STORED_LEN_BITS);
-		put(o, (uint32_t)piece ^ 0xffff, STORED_LEN_BITS);
+		/* NLEN, the ones' complement of LEN, as a check. */
+		put(o, (uint32_t)piece ^ STORED_MAX, STORED_LEN_BITS);
 		align(o);
 		if (piece > 0)
 			put_bytes(o, d->in + start, piece);
@@ -728,6 +773,25 @@ write_symbols(struct deflater *d, const struct huff *lit,
 	put_code(o, lit, END_BLOCK);
 }
 
+/* The block type the mode asks for, or else the smallest. */
+static int
+choose(enum deflate_mode mode, uint64_t stored, uint64_t fixed,
+    uint64_t dynamic)
+{
+	switch (mode) {
+	case DEFLATE_STORED:
+		return BTYPE_STORED;
+	case DEFLATE_FIXED:
+		return BTYPE_FIXED;
+	case DEFLATE_DYNAMIC:
+		return BTYPE_DYNAMIC;
+	default:
+		if (dynamic < fixed && dynamic < stored)
+			return BTYPE_DYNAMIC;
+		return fixed < stored ? BTYPE_FIXED : BTYPE_STORED;
+	}
+}
+
 /* Writes the block [block_start, end) the cheapest way the mode allows. */
 static void
 flush_block(struct deflater *d, size_t end, int final)
@@ -741,25 +805,7 @@ flush_block(struct deflater *d, size_t end, int final)
 	fixed = fixed_size(d, b);
 	if (d->mode == DEFLATE_BEST || d->mode == DEFLATE_DYNAMIC)
 		dynamic = plan_dynamic(b);
-
-	switch (d->mode) {
-	case DEFLATE_STORED:
-		type = BTYPE_STORED;
-		break;
-	case DEFLATE_FIXED:
-		type = BTYPE_FIXED;
-		break;
-	case DEFLATE_DYNAMIC:
-		type = BTYPE_DYNAMIC;
-		break;
-	default:
-		type = BTYPE_STORED;
-		if (fixed < stored)
-			type = BTYPE_FIXED;
-		if (dynamic < fixed && dynamic < stored)
-			type = BTYPE_DYNAMIC;
-		break;
-	}
+	type = choose(d->mode, stored, fixed, dynamic);
 
 	if (type == BTYPE_STORED)
 		write_stored(d, d->block_start, end, final);
@@ -849,7 +895,8 @@ deflate_compress(const void *in, size_t n, enum deflate_mode mode,
 	d->head = calloc(HASH_SIZE, sizeof d->head[0]);
 	d->prev = calloc(WINDOW, sizeof d->prev[0]);
 	d->sym = calloc(BLOCK_SYMBOLS, sizeof d->sym[0]);
-	d->out.cap = n / 4 + 64;
+	/* A first guess; the buffer grows as needed. */
+	d->out.cap = n / OUT_GUESS + OUT_MIN;
 	d->out.buf = malloc(d->out.cap);
 	if (d->head == NULL || d->prev == NULL || d->sym == NULL ||
 	    d->out.buf == NULL)
