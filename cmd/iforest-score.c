@@ -3,7 +3,9 @@
  *
  * Rows are copied through byte for byte (csv_record.raw) and given two
  * more fields, so whatever the user had, quoting and number spelling
- * included, survives.  Memory is constant: one record at a time.
+ * included, survives.  Rows are scored in batches, which lets the forest
+ * walk each tree for many rows at once (iforest_score_rows); a batch is
+ * bounded in rows and bytes, so memory stays constant.
  */
 #include <sys/stat.h>
 
@@ -44,6 +46,27 @@ struct output {
 	int	  fd;		/* the input's descriptor */
 	int	  live;		/* not a regular file: reads may block */
 	int	  pending;	/* written since the last flush */
+};
+
+/* A batch ends at this many rows, or once its rows hold this many bytes. */
+#define BATCH_ROWS	256
+#define BATCH_BYTES	((size_t)1 << 20)
+
+/*
+ * Rows read but not yet written: their bytes one after another in raw,
+ * the values of the complete ones in x (nfeature each), their scores.
+ */
+struct batch {
+	size_t	  n;		/* rows */
+	size_t	  end[BATCH_ROWS];	/* where each row's bytes end */
+	int	  complete[BATCH_ROWS];	/* 0: a value is missing */
+	char	 *raw;
+	size_t	  len, cap;
+	double	 *x;
+	size_t	  nx;		/* complete rows */
+	double	  score[BATCH_ROWS];
+	char	 *out;		/* the batch's output text */
+	size_t	  outcap;
 };
 
 static const char usage_text[] =
@@ -201,24 +224,103 @@ out:
 	return rc;
 }
 
-/* Write REC's bytes, then TAIL (the appended fields and the line end). */
-static void
-put_row(struct output *out, const struct csv_record *rec, const char *tail,
-    size_t taillen)
+/* Make *BUF, of *CAP bytes, hold NEED.  Returns -1 when out of memory. */
+static int
+room(char **buf, size_t *cap, size_t need)
 {
-	fwrite(rec->raw, 1, rec->rawlen, stdout);
-	fwrite(tail, 1, taillen, stdout);
+	size_t n = *cap == 0 ? 4096 : *cap;
+	char *p;
+
+	while (n < need) {
+		if (n > SIZE_MAX / 2)
+			return -1;
+		n *= 2;
+	}
+	if (n == *cap)
+		return 0;
+	if ((p = realloc(*buf, n)) == NULL)
+		return -1;
+	*buf = p;
+	*cap = n;
+	return 0;
+}
+
+/* Keep REC's bytes in B.  Returns -1 when out of memory. */
+static int
+batch_add(struct batch *b, const struct csv_record *rec, int complete)
+{
+	if (room(&b->raw, &b->cap, b->len + rec->rawlen) == -1)
+		return -1;
+	memcpy(b->raw + b->len, rec->raw, rec->rawlen);
+	b->len += rec->rawlen;
+	b->end[b->n] = b->len;
+	b->complete[b->n] = complete;
+	b->n++;
+	b->nx += complete != 0;
+	return 0;
+}
+
+/*
+ * Score the rows of B and write them, each followed by its score and
+ * flag, or by empty fields when a value is missing; with -a only the
+ * anomalies.  The text is made in b->out and written in one piece.
+ * Returns -1 when out of memory.
+ */
+static int
+batch_write(struct batch *b, const struct options *o,
+    const struct iforest *f, double thr, struct output *out,
+    struct counts *n)
+{
+	size_t i, k = 0, start = 0, len = 0, rowlen;
+	double s;
+	int anomaly;
+
+	if (b->n == 0)
+		return 0;
+	iforest_score_rows(f, b->x, b->nx, b->score);
+	/* A row and its two fields: the score has at most NUM_BUFSZ bytes. */
+	if (room(&b->out, &b->outcap, b->len + b->n * (NUM_BUFSZ + 4)) == -1)
+		return -1;
+	for (i = 0; i < b->n; start = b->end[i++]) {
+		rowlen = b->end[i] - start;
+		if (!b->complete[i]) {
+			n->missing++;
+			if (o->aflag)
+				continue;
+			memcpy(b->out + len, b->raw + start, rowlen);
+			len += rowlen;
+			memcpy(b->out + len, ",,\n", 3);
+			len += 3;
+			continue;
+		}
+		s = b->score[k++];
+		anomaly = s > thr;
+		n->scored++;
+		if (anomaly)
+			n->flagged++;
+		else if (o->aflag)
+			continue;
+		memcpy(b->out + len, b->raw + start, rowlen);
+		len += rowlen;
+		b->out[len++] = ',';
+		len += num_fixed(b->out + len, s, 6);
+		memcpy(b->out + len, anomaly ? ",1\n" : ",0\n", 3);
+		len += 3;
+	}
+	fwrite(b->out, 1, len, stdout);
 	out->pending = 1;
+	b->n = b->nx = b->len = 0;
+	return 0;
 }
 
 /*
  * Output goes out in large blocks, which is what a file or a fast pipe
  * wants.  A live source (tail -f, a socket, a slow producer) may pause for
  * minutes, though, and the rows scored so far must not wait in our buffer
- * meanwhile.  The CSV reader does not say when it is about to read(2), so
- * ask the descriptor instead: when no input is waiting, the next read may
- * block, and what is pending goes out first.  A regular file never blocks
- * and is not asked.  Returns -1 when stdout has failed.
+ * meanwhile.  So when the next read may block (csv_ready says the reader
+ * holds no whole line) the batch is written, and when no input is waiting
+ * on the descriptor either, stdout is flushed.  A regular file never
+ * blocks and is not asked.  Returns -1 when stdout has failed.
  */
 static int
 flush_if_idle(struct output *out)
@@ -250,19 +352,19 @@ score(int fd, const struct options *o, const struct iforest *f,
 	struct csv_reader *r;
 	struct csv_record rec;
 	struct output out;
+	struct batch *b = NULL;
 	struct stat st;
 	struct err e;
 	double thr = o->threshold >= 0 ? o->threshold : f->threshold;
-	double s, *x = NULL;
-	size_t *col = NULL, len;
-	char tail[2 * NUM_BUFSZ];
-	int rc = -1, anomaly;
+	size_t *col = NULL;
+	int rc = -1;
 
 	out.fd = fd;
 	out.live = fstat(fd, &st) == -1 || !S_ISREG(st.st_mode);
 	out.pending = 0;
 	if ((r = csv_open(fd, 0)) == NULL ||
-	    (x = calloc(f->nfeature, sizeof *x)) == NULL ||
+	    (b = calloc(1, sizeof *b)) == NULL ||
+	    (b->x = calloc(BATCH_ROWS * f->nfeature, sizeof *b->x)) == NULL ||
 	    (col = calloc(f->nfeature, sizeof *col)) == NULL) {
 		diag_sys("out of memory");
 		goto out;
@@ -279,40 +381,50 @@ score(int fd, const struct options *o, const struct iforest *f,
 	}
 	if ((rc = find_features(file, &rec, f, col)) == -1)
 		goto out;
-	put_row(&out, &rec, ",score,anomaly\n", 15);
+	fwrite(rec.raw, 1, rec.rawlen, stdout);
+	fwrite(",score,anomaly\n", 1, 15, stdout);
+	out.pending = 1;
 
-	while (flush_if_idle(&out) == 0 &&
-	    (rc = csv_read(r, &rec, &e)) == 1) {
-		rc = csv_numbers(&rec, col, f->feature, f->nfeature, x, &e);
-		if (rc == -1) {
-			diag_err(file, &e);
-			goto out;
+	while (!ferror(stdout)) {
+		/* Before a read that may wait, what is held goes out. */
+		if (!csv_ready(r)) {
+			if (batch_write(b, o, f, thr, &out, n) == -1)
+				goto nomem;
+			if (flush_if_idle(&out) == -1)
+				break;
 		}
-		if (rc == 0) {
-			n->missing++;
-			if (!o->aflag)
-				put_row(&out, &rec, ",,\n", 3);
-			continue;
-		}
-		s = iforest_score(f, x);
-		anomaly = s > thr;
-		n->scored++;
-		if (anomaly)
-			n->flagged++;
-		else if (o->aflag)
-			continue;
-		tail[0] = ',';
-		len = 1 + num_fixed(tail + 1, s, 6);
-		memcpy(tail + len, anomaly ? ",1\n" : ",0\n", 3);
-		put_row(&out, &rec, tail, len + 3);
+		if ((rc = csv_read(r, &rec, &e)) != 1)
+			break;
+		rc = csv_numbers(&rec, col, f->feature, f->nfeature,
+		    b->x + b->nx * f->nfeature, &e);
+		if (rc == -1)
+			break;
+		if (batch_add(b, &rec, rc) == -1)
+			goto nomem;
+		if ((b->n == BATCH_ROWS || b->len >= BATCH_BYTES) &&
+		    batch_write(b, o, f, thr, &out, n) == -1)
+			goto nomem;
 	}
+	/* The rows before a bad one are written before it is reported. */
+	if (batch_write(b, o, f, thr, &out, n) == -1)
+		goto nomem;
 	if (rc == -1)
 		diag_err(file, &e);
 	else
 		rc = 0;
+	goto out;
+
+nomem:
+	diag_sys("out of memory");
+	rc = -1;
 out:
 	csv_close(r);
-	free(x);
+	if (b != NULL) {
+		free(b->raw);
+		free(b->x);
+		free(b->out);
+		free(b);
+	}
 	free(col);
 	return rc;
 }

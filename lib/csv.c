@@ -526,6 +526,13 @@ fail:
 	return -1;
 }
 
+int
+csv_ready(const struct csv_reader *r)
+{
+	return r->eof || r->failed ||
+	    memchr(r->buf + r->pos, '\n', r->len - r->pos) != NULL;
+}
+
 long
 csv_find(const struct csv_record *hdr, const char *name)
 {

@@ -53,6 +53,14 @@ void	csv_close(struct csv_reader *r);
 
 int	csv_read(struct csv_reader *r, struct csv_record *rec, struct err *e);
 
+/*
+ * Can csv_read return without reading more input, because R holds a whole
+ * line or the input has ended?  A program that holds output back asks
+ * this before csv_read, which may wait long on a slow source.  (A record
+ * with a quoted line break may still need a read.)
+ */
+int	csv_ready(const struct csv_reader *r);
+
 /* Index of the field named NAME in the header HDR, or -1. */
 long	csv_find(const struct csv_record *hdr, const char *name);
 

@@ -715,23 +715,36 @@ fail:
  * values of the whole forest: one binary search among them replaces a
  * hundred walks.
  *
- * With more features, the trees are copied into a flat layout where a
- * leaf points at itself, so that a walk needs no branch: each step picks
- * the next node with a comparison turned into a mask, and several trees
- * are walked side by side for as many steps as the deepest of them.  A
- * processor overlaps those independent walks instead of stalling on
- * every unpredictable turn.
+ * With more features, every tree of a forest no deeper than
+ * COMPLETE_DEPTH is copied into a complete binary tree of the depth D of
+ * the deepest leaf, stored as an array: node i has children 2i + 1 and
+ * 2i + 2, so a walk is D steps of i = 2i + 1 + (x > split), with no branch
+ * to mispredict and no child pointers to load.  A leaf above the bottom
+ * level has its path length copied into every bottom slot below it, and
+ * its descendant splits are dummies (feature 0 at 0): whichever way they
+ * send x, x lands on that same path length, so the walk stops where the
+ * tree's own walk stops, even for a NaN.  Several trees are walked side
+ * by side, and a processor overlaps those independent chains of loads
+ * instead of waiting on each in turn.
+ *
+ * Deeper forests are copied into a flat layout where a leaf points at
+ * itself, walked the same way but with child indices stored in the node,
+ * for as many steps as the deepest tree of a group.
  *
  * Either way, the path lengths are summed tree by tree in the order the
  * plain walk uses, from the same leaf values, so no result changes.
  */
+struct cnode {
+	double	 split;
+	uint32_t feature;
+};
 struct flat {
 	double	 v;		/* split value, or the leaf's path length */
 	uint32_t f;		/* feature; 0 at a leaf */
 	uint32_t l, r;		/* children, in the tree; a leaf's are itself */
 };
 
-#define WALK_GROUP	8	/* trees walked side by side */
+#define WALK_GROUP	16	/* trees walked side by side */
 
 /* Breakpoints per block of the two-level search (see interval). */
 #define BREAK_BLOCK	16
@@ -747,7 +760,14 @@ struct iforest_index {
 	struct flat *flat;	/* otherwise: every tree, one after another */
 	size_t	*root;		/* where each tree starts in flat */
 	uint32_t *steps;	/* per group of trees: depth of the deepest */
+	unsigned depth;		/* complete trees: levels of splits, D */
+	struct cnode *split;	/* each tree's 2^D - 1 splits in turn */
+	double	*leaf;		/* each tree's 2^D bottom path lengths */
 };
+
+/* Deepest forest copied into complete trees, and most bytes spent. */
+#define COMPLETE_DEPTH	16
+#define COMPLETE_BYTES	((size_t)64 << 20)
 
 /* Most additions spent on the breakpoints: a few tens of milliseconds. */
 #define INDEX_WORK	((size_t)1 << 26)
@@ -832,6 +852,8 @@ free_index(struct iforest_index *ix)
 	free(ix->flat);
 	free(ix->root);
 	free(ix->steps);
+	free(ix->split);
+	free(ix->leaf);
 	free(ix);
 }
 
@@ -995,6 +1017,91 @@ build_flat(const struct iforest *f, struct iforest_index *ix)
 	return 0;
 }
 
+/*
+ * The depth of every node of TR into DEPTH, from the preorder (a node
+ * comes before its children); returns the deepest.
+ */
+static uint32_t
+node_depths(const struct iforest_tree *tr, uint32_t *depth)
+{
+	const struct iforest_node *nd;
+	uint32_t deepest = 0;
+	size_t i;
+
+	depth[0] = 0;
+	for (i = 0; i < tr->nnode; i++) {
+		nd = &tr->node[i];
+		if (depth[i] > deepest)
+			deepest = depth[i];
+		if (nd->feature >= 0) {
+			depth[i + 1] = depth[i] + 1;
+			depth[nd->right] = depth[i] + 1;
+		}
+	}
+	return deepest;
+}
+
+/* Every tree as a complete tree (see above); -1 when too deep or big. */
+static int
+build_complete(const struct iforest *f, struct iforest_index *ix)
+{
+	const struct iforest_node *nd;
+	struct cnode *split;
+	double *leaf;
+	size_t t, i, k, most = 0, nsplit, c, first, count;
+	uint32_t *depth, *pos, d, deepest = 0;
+	int rc = -1;
+
+	for (t = 0; t < f->ntree; t++)
+		if (f->tree[t].nnode > most)
+			most = f->tree[t].nnode;
+	depth = malloc(most * sizeof *depth);
+	pos = malloc(most * sizeof *pos);
+	if (depth == NULL || pos == NULL)
+		goto out;
+	for (t = 0; t < f->ntree; t++)
+		if ((d = node_depths(&f->tree[t], depth)) > deepest)
+			deepest = d;
+	if (deepest > COMPLETE_DEPTH || ((size_t)1 << deepest) >
+	    COMPLETE_BYTES / f->ntree / (sizeof *split + sizeof *leaf))
+		goto out;
+	ix->depth = deepest;
+	nsplit = ((size_t)1 << deepest) - 1;
+	ix->split = calloc(f->ntree * nsplit + 1, sizeof *ix->split);
+	ix->leaf = malloc(f->ntree * (nsplit + 1) * sizeof *ix->leaf);
+	if (ix->split == NULL || ix->leaf == NULL)
+		goto out;
+
+	for (t = 0; t < f->ntree; t++) {
+		split = ix->split + t * nsplit;
+		leaf = ix->leaf + t * (nsplit + 1);
+		node_depths(&f->tree[t], depth);
+		pos[0] = 0;
+		for (i = 0; i < f->tree[t].nnode; i++) {
+			nd = &f->tree[t].node[i];
+			c = pos[i];
+			if (nd->feature >= 0) {
+				split[c].split = nd->split;
+				split[c].feature = (uint32_t)nd->feature;
+				pos[i + 1] = (uint32_t)(2 * c + 1);
+				pos[nd->right] = (uint32_t)(2 * c + 2);
+				continue;
+			}
+			/* The bottom slots under node c, at depth d. */
+			d = depth[i];
+			count = (size_t)1 << (deepest - d);
+			first = (c + 1) * count - 1 - nsplit;
+			for (k = 0; k < count; k++)
+				leaf[first + k] = nd->pathlen;
+		}
+	}
+	rc = 0;
+out:
+	free(depth);
+	free(pos);
+	return rc;
+}
+
 void
 iforest_prepare(struct iforest *f)
 {
@@ -1013,6 +1120,14 @@ iforest_prepare(struct iforest *f)
 	free(ix->h);
 	free(ix->score);
 	ix->brk = ix->top = ix->h = ix->score = NULL;
+	if (build_complete(f, ix) == 0) {
+		f->index = ix;
+		return;
+	}
+	free(ix->split);
+	free(ix->leaf);
+	ix->split = NULL;
+	ix->leaf = NULL;
 	if (build_flat(f, ix) == 0) {
 		f->index = ix;
 		return;
@@ -1079,6 +1194,46 @@ flat_walk(const struct iforest_index *ix, size_t t, size_t n,
 		sum_add(sum, base[g][at[g]].v);
 }
 
+/* Walk N complete trees from T side by side; add to *SUM. */
+static inline void
+complete_walk(const struct iforest_index *ix, size_t t, size_t n,
+    const double *row, struct sum *sum)
+{
+	const struct cnode *split, *nd;
+	const double *leaf;
+	size_t at[WALK_GROUP], nsplit, g;
+	unsigned s;
+
+	nsplit = ((size_t)1 << ix->depth) - 1;
+	split = ix->split + t * nsplit;
+	for (g = 0; g < n; g++)
+		at[g] = 0;
+	for (s = 0; s < ix->depth; s++)
+		for (g = 0; g < n; g++) {
+			nd = split + g * nsplit + at[g];
+			at[g] = 2 * at[g] + 1 +
+			    !(row[nd->feature] <= nd->split);
+		}
+	/* After D steps, at[g] is a bottom slot: nsplit or more. */
+	leaf = ix->leaf + t * (nsplit + 1);
+	for (g = 0; g < n; g++)
+		sum_add(sum, leaf[g * (nsplit + 1) + at[g] - nsplit]);
+}
+
+static double
+complete_pathlen(const struct iforest *f, const struct iforest_index *ix,
+    const double *row)
+{
+	size_t t;
+	struct sum sum = { 0, 0 };
+
+	for (t = 0; t + WALK_GROUP <= f->ntree; t += WALK_GROUP)
+		complete_walk(ix, t, WALK_GROUP, row, &sum);
+	if (t < f->ntree)
+		complete_walk(ix, t, f->ntree - t, row, &sum);
+	return sum_mean(&sum, (double)f->ntree);
+}
+
 static double
 flat_pathlen(const struct iforest *f, const struct iforest_index *ix,
     const double *row)
@@ -1104,6 +1259,8 @@ iforest_pathlen(const struct iforest *f, const double *row)
 
 	if (f->index != NULL && f->index->brk != NULL)
 		return f->index->h[interval(f->index, row[0])];
+	if (f->index != NULL && f->index->split != NULL)
+		return complete_pathlen(f, f->index, row);
 	if (f->index != NULL)
 		return flat_pathlen(f, f->index, row);
 	for (tr = f->tree; tr < end; tr++) {
@@ -1122,6 +1279,65 @@ iforest_score(const struct iforest *f, const double *row)
 	if (f->index != NULL && f->index->brk != NULL)
 		return f->index->score[interval(f->index, row[0])];
 	return score_of(iforest_c((double)f->psi), iforest_pathlen(f, row));
+}
+
+/*
+ * Rows scored together by iforest_score_rows: each complete tree is
+ * walked for all of them before the next tree, so it stays in the
+ * fastest cache, and their walks are independent chains of loads.
+ */
+#define ROW_BLOCK	32
+
+/* N <= ROW_BLOCK rows through every complete tree, into SCORE. */
+static void
+complete_block(const struct iforest *f, const double *rows, size_t n,
+    double *score)
+{
+	const struct iforest_index *ix = f->index;
+	const struct cnode *split, *nd;
+	const double *leaf;
+	struct sum sum[ROW_BLOCK];
+	size_t at[ROW_BLOCK], nsplit, nf = f->nfeature, t, r;
+	double c = iforest_c((double)f->psi);
+	unsigned s;
+
+	nsplit = ((size_t)1 << ix->depth) - 1;
+	for (r = 0; r < n; r++)
+		sum[r].hi = sum[r].lo = 0;
+	for (t = 0; t < f->ntree; t++) {
+		split = ix->split + t * nsplit;
+		leaf = ix->leaf + t * (nsplit + 1);
+		for (r = 0; r < n; r++)
+			at[r] = 0;
+		for (s = 0; s < ix->depth; s++)
+			for (r = 0; r < n; r++) {
+				nd = split + at[r];
+				at[r] = 2 * at[r] + 1 +
+				    !(rows[r * nf + nd->feature] <= nd->split);
+			}
+		/* Tree by tree, as for one row: the same sums. */
+		for (r = 0; r < n; r++)
+			sum_add(&sum[r], leaf[at[r] - nsplit]);
+	}
+	for (r = 0; r < n; r++)
+		score[r] = score_of(c, sum_mean(&sum[r], (double)f->ntree));
+}
+
+void
+iforest_score_rows(const struct iforest *f, const double *rows, size_t n,
+    double *score)
+{
+	size_t i, k;
+
+	if (f->index == NULL || f->index->split == NULL) {
+		for (i = 0; i < n; i++)
+			score[i] = iforest_score(f, rows + i * f->nfeature);
+		return;
+	}
+	for (i = 0; i < n; i += k) {
+		k = n - i < ROW_BLOCK ? n - i : ROW_BLOCK;
+		complete_block(f, rows + i * f->nfeature, k, score + i);
+	}
 }
 
 void

@@ -127,6 +127,14 @@ double	iforest_pathlen(const struct iforest *f, const double *row);
 /* Anomaly score s(x) of ROW, in (0, 1]. */
 double	iforest_score(const struct iforest *f, const double *row);
 
+/*
+ * The scores of the N rows at ROWS (one after another, nfeature values
+ * each) into SCORE[0..N-1]: the very values iforest_score gives, sooner,
+ * as the trees are walked for many rows at a time.
+ */
+void	iforest_score_rows(const struct iforest *f, const double *rows,
+	    size_t n, double *score);
+
 void	iforest_free(struct iforest *f);
 
 #endif

@@ -19,6 +19,17 @@
 static char *names1[] = { "x" };
 static char *names2[] = { "x", "y" };
 
+/* The first N (up to 10) of ten feature names. */
+static char **
+names_n(size_t n)
+{
+	static char *names[] = { "a", "b", "c", "d", "e", "f", "g", "h",
+	    "i", "j" };
+
+	(void)n;
+	return names;
+}
+
 /* A standard normal deviate (Box-Muller), from the test's own stream. */
 static double
 normal(struct rng *r)
@@ -774,6 +785,172 @@ out:
 	free(rows);
 }
 
+/*
+ * A forest copy that walks its trees plainly (no index), or that uses the
+ * complete trees even with one feature, where the index would otherwise
+ * be the breakpoints: the copy claims WIDTH features, of which the trees
+ * use the first.  Undo with unshare().
+ */
+static struct iforest
+share(const struct iforest *f, size_t width, int index)
+{
+	struct iforest c = *f;
+
+	c.index = NULL;
+	c.nfeature = width;
+	if (index)
+		iforest_prepare(&c);
+	return c;
+}
+
+static void
+unshare(struct iforest *c)
+{
+	c->ntree = 0;
+	iforest_prepare(c);		/* frees the copy's own index */
+}
+
+/* Do all ways of scoring the N rows at ROWS give the same bits? */
+static size_t
+fast_differs(const struct iforest *f, const double *rows, size_t n)
+{
+	struct iforest plain = share(f, f->nfeature, 0), wide;
+	double *batch = malloc(n * sizeof *batch), *wrows, a, b, h;
+	size_t i, j, bad = 0, nf = f->nfeature;
+
+	wide = share(f, nf + 1, 1);
+	wrows = malloc(n * (nf + 1) * sizeof *wrows);
+	if (batch == NULL || wrows == NULL) {
+		CHECK(!"out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < nf; j++)
+			wrows[i * (nf + 1) + j] = rows[i * nf + j];
+		wrows[i * (nf + 1) + nf] = 0;
+	}
+	iforest_score_rows(f, rows, n, batch);
+	for (i = 0; i < n; i++) {
+		a = iforest_score(&plain, rows + i * nf);
+		h = iforest_pathlen(&plain, rows + i * nf);
+		b = iforest_pathlen(f, rows + i * nf);
+		bad += memcmp(&h, &b, sizeof h) != 0;
+		b = iforest_score(f, rows + i * nf);
+		bad += memcmp(&a, &b, sizeof a) != 0;
+		bad += memcmp(&a, &batch[i], sizeof a) != 0;
+		b = iforest_score(&wide, wrows + i * (nf + 1));
+		bad += memcmp(&a, &b, sizeof a) != 0;
+	}
+	iforest_score_rows(&wide, wrows, n, batch);
+	for (i = 0; i < n; i++) {
+		a = iforest_score(&plain, rows + i * nf);
+		bad += memcmp(&a, &batch[i], sizeof a) != 0;
+	}
+out:
+	unshare(&wide);
+	free(batch);
+	free(wrows);
+	return bad;
+}
+
+/* A value for feature J of a training row: of several awkward kinds. */
+static double
+awkward(struct rng *r, size_t j, int kind)
+{
+	static const double huge[] = { -DBL_MAX, DBL_MAX, -1e300, 1e300,
+	    -0.0, 0, 0x1p-1074 };
+
+	switch (kind) {
+	case 0:
+		return normal(r) * (double)(j + 1);
+	case 1:		/* a feature that is constant */
+		return j % 3 == 0 ? 7 : normal(r);
+	case 2:		/* few distinct values: many duplicates */
+		return (double)rng_below(r, 4);
+	default:	/* now and then at the ends of the doubles */
+		if (rng_below(r, 16) == 0)
+			return huge[rng_below(r, 7)];
+		return normal(r) * 1e6;
+	}
+}
+
+/*
+ * Every fast path gives the plain walk's scores, bit for bit: the
+ * breakpoints (one feature), the complete trees walked one row at a time
+ * and a block of rows at a time, on forests of 1 to 10 features, 1 to 30
+ * trees and samples of 1 to 512 rows, grown on data with constant
+ * features, duplicates and huge values; scored at random points, at every
+ * split value and the doubles either side of it, and at extreme values.
+ */
+static void
+test_fast_paths(void)
+{
+	static const size_t psis[] = { 1, 2, 3, 5, 16, 100, 256, 512 };
+	static const double odd[] = { -INFINITY, INFINITY, -DBL_MAX, DBL_MAX,
+	    0, -0.0, 1e300, -1e300 };
+	enum { NTRAIN = 600, NTEST = 400, NF = 10 };
+	double *train_rows, *test_rows, *row;
+	struct iforest_params p;
+	const struct iforest_node *nd;
+	struct iforest *f;
+	struct rng r;
+	size_t seed, nf, i, j, t, k, n, bad = 0, forests = 0, complete = 0;
+	int kind;
+
+	train_rows = malloc(NTRAIN * NF * sizeof *train_rows);
+	test_rows = malloc((NTEST + 3 * 4096) * NF * sizeof *test_rows);
+	if (train_rows == NULL || test_rows == NULL)
+		goto out;
+	for (seed = 0; seed < 60; seed++) {
+		rng_seed(&r, 1000 + seed);
+		nf = 1 + seed % NF;
+		kind = (int)(seed / NF % 4);
+		for (i = 0; i < NTRAIN * nf; i++)
+			train_rows[i] = awkward(&r, i % nf, kind);
+		p = params(1 + (size_t)rng_below(&r, 30),
+		    psis[seed % (sizeof psis / sizeof psis[0])], 0.1, seed);
+		if (p.sample_size > NTRAIN)
+			p.sample_size = 0;
+		f = train(&p, nf, names_n(nf), train_rows, NTRAIN);
+		if (f == NULL)
+			continue;
+		forests++;
+		complete += f->index != NULL;
+
+		/* Random rows, then rows at and around every split. */
+		n = 0;
+		for (i = 0; i < NTEST; i++, n++)
+			for (j = 0; j < nf; j++)
+				test_rows[n * nf + j] = rng_below(&r, 8) == 0 ?
+				    odd[rng_below(&r, 8)] :
+				    awkward(&r, j, kind);
+		for (t = 0; t < f->ntree; t++)
+			for (k = 0; k < f->tree[t].nnode && n + 3 <=
+			    NTEST + 3 * 4096; k++) {
+				nd = &f->tree[t].node[k];
+				if (nd->feature < 0)
+					continue;
+				for (i = 0; i < 3; i++, n++) {
+					row = test_rows + n * nf;
+					memcpy(row, train_rows + (size_t)
+					    rng_below(&r, NTRAIN) * nf,
+					    nf * sizeof *row);
+					row[nd->feature] = i == 0 ? nd->split :
+					    nextafter(nd->split, i == 1 ?
+					    INFINITY : -INFINITY);
+				}
+			}
+		bad += fast_differs(f, test_rows, n);
+		iforest_free(f);
+	}
+	CHECK(forests == 60);
+	CHECK(complete == forests);
+	CHECK(bad == 0);
+out:
+	free(train_rows);
+	free(test_rows);
+}
+
 int
 main(void)
 {
@@ -791,5 +968,6 @@ main(void)
 	test_errors();
 	test_extremes();
 	test_index();
+	test_fast_paths();
 	return unit_done();
 }
