@@ -26,6 +26,7 @@ lag=0
 quiet=3600
 name=
 mail_from=
+mail_max=0
 mail_to=
 msmtp_config=
 msmtp_account=
@@ -140,6 +141,7 @@ setkey() {
 	lag)		lag=$3 ;;
 	quiet)		quiet=$3 ;;
 	mail_from)	mail_from=$3 ;;
+	mail_max)	mail_max=$3 ;;
 	mail_to)	mail_to="$mail_to$3
 " ;;
 	msmtp_config)	msmtp_config=$3 ;;
@@ -199,6 +201,7 @@ check_conf() {
 	need state "$state"
 	whole lag "$lag"
 	whole quiet "$quiet"
+	whole mail_max "$mail_max"
 	train_from=$(tcalc "$train_from" 0) ||
 	    conf_error "$conf: train_from: not an RFC 3339 UTC time"
 	# Clarify's input ID syntax; it also keeps the ID safe to put in
@@ -383,7 +386,8 @@ subject() {
 compose() {
 	[ ! -s "$pend/mail.eml" ] || return 0
 	s=$(subject)
-	set -- -f "$mail_from" -n "$name" -s "$s" -d "$to"
+	set -- -f "$mail_from" -n "$name" -i "$item" -s "$s" -d "$to" \
+	    -m "$mail_max"
 	while IFS= read -r a; do
 		[ -z "$a" ] || set -- "$@" -t "$a"
 	done <<EOF

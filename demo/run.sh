@@ -1,77 +1,172 @@
 #!/bin/sh
-# The anomaly pipeline, end to end, on a real sensor series, offline.
+# The scheduled job, for real, on a real sensor series, offline.
 #
-# The NAB machine-temperature series is served the way Clarify would serve
-# it (clarify.dataFrame responses of at most 40 days), turned into CSV,
-# split at a cut date into history and new points, and then:
+# The NAB machine-temperature series is served by fake-clarify, a stand-in
+# for the Clarify API, and mail goes through msmtp to smtp-sink; both
+# listen on 127.0.0.1 at ports they choose and are stopped at the end.
+# anomaly-job then runs as cron would start it, the clock set through
+# ANOMALY_JOB_NOW:
 #
-#	history  -> iforest-train                 -> machine.model
-#	new      -> iforest-score                 -> scored.csv
-#	scored   -> the anomalous rows            -> anomalies.csv
-#	anomalies-> ts-tojson                     -> insert.jsonl
-#	anomalies-> alert-mail                    -> alert.eml
+#	2014-01-01 00:05	the first run trains on the history before
+#				2014-01-01 and sets the mark
+#	every day at 00:05	a run scores the day before, writes its
+#				anomalies back to Clarify and mails them
 #
 # usage: sh demo/run.sh [output-folder]		(default demo/out)
-# The programs are taken from bin/ beside this folder.
+# The programs are taken from bin/ beside this folder, the two servers
+# from tests/bin/ (built here when missing).
 
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$top/demo/out}
 data=$top/demo/data
-PATH=$top/bin:$PATH
-export PATH
+PATH=$top/bin:$top/tests/bin:$PATH
 LC_ALL=C
-export LC_ALL
+export PATH LC_ALL
 
-item=demo00machinetemp000	# the series' item id in Clarify
-integration=demo00integration000
+item=c1vcqk2005qb5nusljko	# the series' item id in Clarify
 input=machine_temperature_anomalies
 cut=2014-01-01T00:00:00Z	# train on what came before, score what after
 
+for p in curl msmtp; do
+	command -v "$p" >/dev/null 2>&1 || {
+		echo "demo: $p is missing; sh tests/deps.sh installs it" >&2
+		exit 1
+	}
+done
+
 mkdir -p "$out"
-cd "$out"
+out=$(cd "$out" && pwd)
+run=$out/run			# what the job and the servers keep
+rm -rf "$run" "$out/mail" "$out/job.log"
+mkdir -p "$run" "$out/mail"
+make -C "$top" tests/bin/fake-clarify tests/bin/smtp-sink \
+    >"$run/build.log" 2>&1 || { cat "$run/build.log" >&2; exit 1; }
 
-# 1. What Clarify would answer to clarify.dataFrame over the whole span.
-awk -v item="$item" -f "$data/../frames.awk" \
-    "$data/machine_temperature_system_failure.csv" >responses.json
+cpid=
+spid=
+stop() {
+	for p in $cpid $spid; do
+		kill "$p" 2>/dev/null || :
+		wait "$p" 2>/dev/null || :
+	done
+	cpid=
+	spid=
+}
+trap stop EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
 
-# 2. Into CSV, the series key renamed to a column name.
-ts-fromjson -r "$item=temperature" responses.json >series.csv
+# waitport FILE: the port a server wrote, once it listens.
+waitport() {
+	n=0
+	while [ ! -s "$1" ]; do
+		n=$((n + 1))
+		if [ "$n" -gt 100 ]; then
+			echo "demo: a server did not start:" >&2
+			cat "$run/clarify.err" "$run/sink.err" >&2
+			exit 1
+		fi
+		sleep 0.1
+	done
+	cat "$1"
+}
 
-# 3. Split at the cut.  Times are UTC RFC 3339, so they sort as text.
-awk -F, -v cut="$cut" 'NR == 1 || $1 < cut' series.csv >history.csv
-awk -F, -v cut="$cut" 'NR == 1 || $1 >= cut' series.csv >new.csv
+# 1. Clarify, holding the series: "time,ITEM" rows in RFC 3339.  A time
+# holds one value in Clarify, and the series repeats twelve times of
+# 2014-01-07 (its clock was set back): the later value is kept, as a
+# later write would replace the earlier.
+awk -F, -v item="$item" 'NR == 1 { print "time," item; next }
+	{ sub(/ /, "T", $1); t = $1 "Z"
+	  if (!(t in v)) o[++n] = t
+	  v[t] = $2 }
+	END { for (i = 1; i <= n; i++) print o[i] "," v[o[i]] }' \
+    "$data/machine_temperature_system_failure.csv" >"$run/series.csv"
+secret=demo-secret-$$
+fake-clarify -p "$run/clarify.port" -c demo -s "$secret" -l 50 \
+    -d "$run/series.csv" -n "$item=Machine temperature" -r "$run/clarify" \
+    2>"$run/clarify.err" &
+cpid=$!
+cport=$(waitport "$run/clarify.port")
 
-# 4. Train with the parameters of the notebook this replaces.
-iforest-train -n 90 -s 200 -c 0.01 -r 100 -o machine.model history.csv
+# 2. The mail server, which keeps each message in mail/.
+smtp-sink -d "$out/mail" -p "$run/sink.port" 2>"$run/sink.err" &
+spid=$!
+sport=$(waitport "$run/sink.port")
 
-# 5. Score the new points, as the hourly job does, and keep the anomalies.
-iforest-score -m machine.model new.csv >scored.csv
-awk -F, 'NR == 1 || $NF == 1' scored.csv >anomalies.csv
+# 3. What a real account would have: the credentials file that Clarify's
+# integration page downloads, an msmtp account, the job's configuration.
+umask 077
+cat >"$run/clarify-credentials.json" <<EOF
+{"apiUrl":"http://127.0.0.1:$cport/v1/","integration":"c8ktonqsahsmemfs7lv0",
+ "credentials":{"type":"client-credentials","clientId":"demo",
+ "clientSecret":"$secret"}}
+EOF
+cat >"$run/msmtprc" <<EOF
+account default
+host 127.0.0.1
+port $sport
+auth off
+tls off
+EOF
+cat >"$run/job.conf" <<EOF
+credentials = $run/clarify-credentials.json
+item = $item
+input = $input
+name = Machine temperature
+train_from = 2013-12-01T00:00:00Z
+trees = 90
+samples = 200
+contamination = 0.01
+seed = 100
+lag = 300
+quiet = 43200
+mail_from = Plant 3 <plant@example.org>
+mail_to = ops@example.org
+mail_to = maintenance@example.org
+msmtp_config = $run/msmtprc
+state = $run/state
+EOF
+umask 022
 
-# 6. The integration.insert request(s) that write them back to Clarify.
-ts-tojson -i "$input" -n "$integration" -c temperature anomalies.csv \
-    >insert.jsonl
+# 4. The runs, a day apart; the server is on this machine, so the client
+# need not wait a second between paced calls.
+XDG_CACHE_HOME=$run/cache
+CLARIFY_PACE=0.06
+export XDG_CACHE_HOME CLARIFY_PACE
+# The days from the cut to the one after the series ends.
+days=$(awk 'BEGIN {
+	for (d = 1; d <= 31; d++) printf "2014-01-%02d\n", d
+	for (d = 1; d <= 20; d++) printf "2014-02-%02d\n", d
+}')
+runs=0
+for day in $days; do
+	ANOMALY_JOB_NOW=${day}T00:05:00Z anomaly-job -c "$run/job.conf" \
+	    2>>"$out/job.log" || {
+		echo "demo: the run of $day failed; see $out/job.log" >&2
+		exit 1
+	}
+	runs=$((runs + 1))
+done
+stop
 
-# 7. The alert mail, for msmtp -t.  alert-mail exits 1 when there is
-# nothing to report, like grep.
-status=0
-alert-mail -f plant@example.org -t ops@example.org \
-    -t maintenance@example.org -n "Machine temperature" \
-    -d "$(tail -n 1 new.csv | cut -d, -f1)" anomalies.csv >alert.eml ||
-    status=$?
-if [ "$status" -eq 1 ]; then
-	rm -f alert.eml
-elif [ "$status" -ne 0 ]; then
-	exit "$status"
-fi
+# 5. What was done.
+points=$run/clarify/points/$input.csv
+[ -f "$points" ] || echo time,value >"$points"
+cp "$points" "$out/anomalies.csv"
+rows=$(($(wc -l <"$run/series.csv") - 1))
+trained=$(awk -F, -v cut="$cut" 'NR > 1 && $1 < cut' "$run/series.csv" |
+    wc -l)
+scored=$(sed -n 's/.*: done \[.*): \([0-9]*\) rows scored.*/\1/p' \
+    "$out/job.log" | awk '{ n += $1 } END { print n + 0 }')
+windows=$(grep -c ': done \[' "$out/job.log" || :)
+flagged=$(($(wc -l <"$out/anomalies.csv") - 1))
+mails=$(ls "$out/mail" | grep -c '\.eml$' || :)
+episodes=$(find "$out/mail" -name '*.eml' -exec cat {} + |
+    grep -c '^Subject: Anomaly detected' || :)
 
-# 8. What was done, and how the flags compare with NAB's labelled windows.
-rows=$(($(wc -l <series.csv) - 1))
-trained=$(($(wc -l <history.csv) - 1))
-scored=$(($(wc -l <scored.csv) - 1))
-flagged=$(($(wc -l <anomalies.csv) - 1))
 awk -F, -v cut="$cut" '
 	FNR == 1 { next }
 	FILENAME ~ /windows/ {
@@ -91,15 +186,16 @@ awk -F, -v cut="$cut" '
 		printf "labelled windows after the cut: %d, flagged: %d\n", \
 		    nw, found
 		printf "flagged points outside any window: %d\n", outside + 0
-	}' "$data/windows.csv" anomalies.csv >windows.txt
+	}' "$data/windows.csv" "$out/anomalies.csv" >"$run/windows.txt"
 
-echo "rows read:       $rows (from $(wc -l <responses.json) responses)"
-echo "trained on:      $trained rows before $cut"
-echo "scored:          $scored rows from $cut on"
-echo "flagged:         $flagged"
-cat windows.txt
+echo "series:          $rows rows, served by fake-clarify"
+echo "first run:       trained on $trained rows before $cut"
+echo "daily runs:      $((runs - 1)), $scored rows scored in $windows windows"
+echo "anomalies:       $flagged written back to $input"
+echo "mails:           $mails, $episodes of them starting an alarm"
+cat "$run/windows.txt"
 echo "output folder:   $out"
-for f in scored.csv anomalies.csv insert.jsonl alert.eml; do
-	[ -f "$f" ] && echo "                 $f"
+for f in anomalies.csv job.log mail/; do
+	echo "                 $f"
 done
 exit 0
