@@ -201,6 +201,14 @@ iforest-merge -c 0.05 -S badnum.csv -o x m1 2>err
 [ $? -eq 1 ] && grep -q 'badnum.csv:5: .*12abc' err ||
     fail "sample with a bad number: $(cat err)"
 
+# --help and --version on standard output; a full disk is an error.
+iforest-merge --help >out && head -n 1 out | grep -q '^usage: iforest-merge ' ||
+    fail "--help"
+[ "$(iforest-merge --version)" = "iforest-merge $(iforest-score --version |
+    cut -d ' ' -f 2)" ] || fail "--version"
+iforest-merge -o - m1 >/dev/full 2>err
+[ $? -eq 1 ] && [ -s err ] || fail "a full disk: exit 0 or no message"
+
 # The merged model reads back and is written again byte for byte.
 iforest-merge -o - all >again && cmp -s all again ||
     fail "the merged model is not stable"
