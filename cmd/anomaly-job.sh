@@ -27,6 +27,7 @@ quiet=3600
 name=
 mail_from=
 mail_max=0
+plot=yes
 mail_to=
 msmtp_config=
 msmtp_account=
@@ -142,6 +143,7 @@ setkey() {
 	quiet)		quiet=$3 ;;
 	mail_from)	mail_from=$3 ;;
 	mail_max)	mail_max=$3 ;;
+	plot)		plot=$3 ;;
 	mail_to)	mail_to="$mail_to$3
 " ;;
 	msmtp_config)	msmtp_config=$3 ;;
@@ -202,6 +204,10 @@ check_conf() {
 	whole lag "$lag"
 	whole quiet "$quiet"
 	whole mail_max "$mail_max"
+	case $plot in
+	yes|no)	;;
+	*)	conf_error "$conf: plot: \"yes\" or \"no\", not \"$plot\"" ;;
+	esac
 	train_from=$(tcalc "$train_from" 0) ||
 	    conf_error "$conf: train_from: not an RFC 3339 UTC time"
 	# Clarify's input ID syntax; it also keeps the ID safe to put in
@@ -380,6 +386,19 @@ subject() {
 	echo "Anomaly detected in $name"
 }
 
+# draw: the window's scored rows, with the model's threshold, as a PNG
+# in $tmp/plot.png; a plot that fails is logged and left out, since the
+# mail matters more than its picture.
+draw() {
+	[ "$plot" = yes ] || return 1
+	if ts-plot -m "$state/model" -n "$name" "$pend/scored.csv" \
+	    >"$tmp/plot.png"; then
+		return 0
+	fi
+	log "plotting [$from, $to) failed; the mail goes without a plot"
+	return 1
+}
+
 # compose: the window's mail, written once into $pend/mail.eml and dated
 # at the window's end, so that a redo sends the very same bytes, with
 # the same Message-ID, whatever time it is.
@@ -388,6 +407,7 @@ compose() {
 	s=$(subject)
 	set -- -f "$mail_from" -n "$name" -i "$item" -s "$s" -d "$to" \
 	    -m "$mail_max"
+	! draw || set -- "$@" -p "$tmp/plot.png"
 	while IFS= read -r a; do
 		[ -z "$a" ] || set -- "$@" -t "$a"
 	done <<EOF
@@ -414,10 +434,11 @@ send_mail() {
 	    head -n 1 | tr -d '\r')\""
 }
 
-# score: fetch the pending window's rows and keep the anomalous ones in
-# $pend/anom.csv, and the number of rows scored in $pend/scored, which
-# is written last: a redone window reuses them, so that its insert and
-# its mail tell of the same points, whatever came late in between.
+# score: fetch the pending window's rows, score them into
+# $pend/scored.csv, keep the anomalous ones in $pend/anom.csv, and the
+# number of rows scored in $pend/scored, which is written last: a redone
+# window reuses them, so that its insert and its mail tell of the same
+# points, whatever came late in between.
 score() {
 	if done_step scored; then
 		rows=$(cat "$pend/scored")
@@ -425,9 +446,11 @@ score() {
 		return
 	fi
 	fetch "$from" "$to"
-	iforest-score -a -m "$state/model" "$tmp/rows.csv" \
-	    >"$pend/anom.csv.tmp" || die "scoring failed"
-	mv "$pend/anom.csv.tmp" "$pend/anom.csv" ||
+	iforest-score -m "$state/model" "$tmp/rows.csv" \
+	    >"$pend/scored.csv" || die "scoring failed"
+	# The rows are ts-fromjson's: a time and a number, nothing quoted.
+	awk -F, 'NR == 1 || $NF == 1' "$pend/scored.csv" \
+	    >"$pend/anom.csv.tmp" && mv "$pend/anom.csv.tmp" "$pend/anom.csv" ||
 	    die "cannot write $pend/anom.csv"
 	put "$pend/scored" "$rows"
 }
