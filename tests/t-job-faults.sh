@@ -14,7 +14,8 @@ setup
 
 # A ts-tojson first on PATH that, between the job's fetch and its
 # insert, stops the server or makes it forget its tokens when told to;
-# an msmtp that, when told to, kills the job once the mail is sent.
+# an msmtp that, when told to, kills the job once the mail is sent; a
+# ts-plot that fails when told to.
 realtojson=$(command -v ts-tojson)
 mkdir "$tmp/wrap" || exit 2
 {
@@ -39,7 +40,13 @@ realmsmtp=$(command -v msmtp)
 	echo "	kill -9 \$PPID"
 	echo "fi"
 } >"$tmp/wrap/msmtp"
-chmod 755 "$tmp/wrap/ts-tojson" "$tmp/wrap/msmtp"
+realplot=$(command -v ts-plot)
+{
+	echo '#!/bin/sh'
+	echo "[ ! -f '$tmp/fail-plot' ] || { echo ts-plot: broken >&2; exit 1; }"
+	echo "exec '$realplot' \"\$@\""
+} >"$tmp/wrap/ts-plot"
+chmod 755 "$tmp/wrap/ts-tojson" "$tmp/wrap/msmtp" "$tmp/wrap/ts-plot"
 PATH=$tmp/wrap:$PATH
 
 # failed WHAT MARK: the run failed, the mark stayed at MARK.
@@ -84,7 +91,9 @@ verify "back up"
 
 # The token expires between the fetch and the insert: the insert is
 # refused once, the client gets a new token, the insert goes through.
+# ts-plot fails too: the mail goes without a plot.
 : >"$tmp/expire-at-tojson"
+: >"$tmp/fail-plot"
 n=$(wc -l <"$tmp/rec/requests.log")
 job 2013-12-06T07:00:00Z || fail "expiry: $(cat "$tmp/err")"
 want='200 /v1/rpc clarify.dataFrame 401 /v1/rpc -'
@@ -95,6 +104,11 @@ sed "1,${n}d" "$tmp/rec/requests.log" |
     fail "expiry: $(sed "1,${n}d" "$tmp/rec/requests.log")"
 verify expiry
 [ "$(mails)" -eq 3 ] || fail "expiry: $(mails) mails"
+rm -f "$tmp/fail-plot"
+grep -q 'plotting \[.*) failed; the mail goes without a plot' "$tmp/err" ||
+    fail "no plot: $(cat "$tmp/err")"
+! grep -q '^Content-Type: image/png' "$(ls "$tmp/mail"/*.eml | tail -n 1)" ||
+    fail "no plot: the mail has one"
 
 # The SMTP server is down: inserted, not mailed, the mark stays.  It is
 # back, at another port, for the next run, which mails once and does
