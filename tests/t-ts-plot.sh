@@ -6,7 +6,7 @@
 # has data, so that the check can fail), the threshold on its row of the
 # score panel, the peak of a million points kept.  The same input gives
 # the same bytes; a bad row leaves standard output empty; a terminal gets
-# no PNG.
+# no PNG; a write error is reported.
 top=$(cd "$(dirname "$0")/.." && pwd)
 PATH=$top/bin:$PATH
 LC_ALL=C
@@ -274,4 +274,23 @@ if command -v script >/dev/null 2>&1; then
 	grep -q 'rc=0' "$tmp/tty.log" && grep -q '<svg' "$tmp/tty.log" ||
 	    fail "tty: no SVG on a terminal"
 fi
+# 8. Write errors: a full disk, and a reader that goes away, with SIGPIPE
+# ignored (reported) and not (quiet).  An SVG of many anomalies is larger
+# than any pipe's buffer.
+awk 'BEGIN {
+	print "time,v,anomaly"
+	for (i = 0; i < 40000; i++)
+		printf "2024-05-02T%02d:%02d:%02dZ,%d,%d\n", i / 3600 % 24, \
+		    i / 60 % 60, i % 60, (i * 7919) % 1000, i % 5 == 0
+}' >"$tmp/many.csv"
+ts-plot -S "$tmp/many.csv" >/dev/full 2>"$tmp/full.err"
+[ $? -eq 1 ] && grep -q 'write error' "$tmp/full.err" ||
+    fail "full: not reported: $(cat "$tmp/full.err")"
+sh -c 'trap "" PIPE; ts-plot -S "$1" 2>"$2" | head -c 1 >/dev/null
+    echo $?' sh "$tmp/many.csv" "$tmp/pipe.err" >/dev/null
+grep -q 'write error' "$tmp/pipe.err" ||
+    fail "pipe: EPIPE not reported with SIGPIPE ignored"
+sh -c 'ts-plot -S "$1" 2>"$2" | head -c 1 >/dev/null' sh "$tmp/many.csv" \
+    "$tmp/quiet.err"
+[ -s "$tmp/quiet.err" ] && fail "pipe: not quiet: $(cat "$tmp/quiet.err")"
 exit $rc
