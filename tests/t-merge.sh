@@ -133,11 +133,17 @@ refused() {
 }
 
 iforest-train -n 10 -f b,a -o swapped p1.csv
-refused "features in another order" 'swapped: cannot merge with m1: feature 1 is "b" where the first model has "a"' m1 swapped
+refused "features in another order" \
+    'swapped: cannot merge with m1: feature 1 is "b" where the first model has' \
+    m1 swapped
 iforest-train -n 10 -f a -o narrow p1.csv
-refused "fewer features" 'narrow: cannot merge with m1: 1 feature where the first model has 2' m1 narrow
+refused "fewer features" \
+    'narrow: cannot merge with m1: 1 feature where the first model has 2' \
+    m1 narrow
 iforest-train -n 10 -s 128 -o small p1.csv
-refused "other psi" 'small: cannot merge with m1: trees of 128 rows where the first model.s have 256' m1 small
+refused "other psi" \
+    'small: cannot merge with m1: trees of 128 rows where the first model' \
+    m1 small
 
 # Damaged models: a changed leaf, a cut file, not a model at all.
 awk '!done && /^l 1$/ { $0 = "l 2"; done = 1 } { print }' m2 >leaf
