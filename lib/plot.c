@@ -1427,8 +1427,9 @@ svg_legend(struct buf *b, const struct plot *pl, const struct item *it,
 	for (i = 0; i < n; i++) {
 		switch (it[i].sample) {
 		case S_LINE:
-			addf(b, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"2\""
-			    " d=\"M%d %dh%d\"/>\n", hex(it[i].colour),
+			addf(b, "<path fill=\"none\" stroke=\"%s\""
+			    " stroke-width=\"2\" d=\"M%d %dh%d\"/>\n",
+			    hex(it[i].colour),
 			    it[i].x, y + 1, SAMPLE);
 			break;
 		case S_DOT:
@@ -1437,8 +1438,9 @@ svg_legend(struct buf *b, const struct plot *pl, const struct item *it,
 			    hex(it[i].colour));
 			break;
 		case S_DASH:
-			addf(b, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"2\""
-			    " stroke-dasharray=\"%d %d\" d=\"M%d %dh%d\"/>\n",
+			addf(b, "<path fill=\"none\" stroke=\"%s\""
+			    " stroke-width=\"2\" stroke-dasharray=\"%d %d\""
+			    " d=\"M%d %dh%d\"/>\n",
 			    hex(it[i].colour), DASH, DASH_GAP, it[i].x,
 			    y + 1, SAMPLE);
 			break;
@@ -1477,8 +1479,8 @@ plot_svg(const struct plot *pl, size_t *len, struct err *e)
 		if (pl->spec.threshold_set) {
 			y = plot_y(&pl->score, &pl->sarea,
 			    pl->spec.threshold);
-			addf(&b, "<path fill=\"none\" stroke=\"%s\" stroke-dasharray="
-			    "\"%d %d\" d=\"M%d %d.5H%d\"/>\n",
+			addf(&b, "<path fill=\"none\" stroke=\"%s\""
+			    " stroke-dasharray=\"%d %d\" d=\"M%d %d.5H%d\"/>\n",
 			    hex(PLOT_THRESHOLD), DASH, DASH_GAP,
 			    pl->sarea.x0 + 1, y, pl->sarea.x1);
 		}
