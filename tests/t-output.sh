@@ -61,5 +61,5 @@ run ts-fromjson 1 ts-fromjson "$tmp/in.json"
 run ts-tojson 1 ts-tojson -i x -n demo00integration000 -b 100000 \
     "$tmp/in.csv"
 run alert-mail 2 alert-mail -f a@example.org -t b@example.org \
-    -d 2024-01-02T00:00:00Z "$tmp/anom.csv"
+    -m 0 -d 2024-01-02T00:00:00Z "$tmp/anom.csv"
 exit $rc
