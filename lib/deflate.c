@@ -501,12 +501,13 @@ static struct match
 find(struct deflater *d, size_t pos)
 {
 	struct match best = { 0, 0 };
-	const unsigned char *here = d->in + pos;
+	const unsigned char *here;
 	size_t cand, left = MAX_CHAIN;
 	unsigned max, len;
 
 	if (d->n - pos < MIN_MATCH)
 		return best;
+	here = d->in + pos;
 	max = d->n - pos < MAX_MATCH ? (unsigned)(d->n - pos) : MAX_MATCH;
 	for (cand = d->head[hash3(here)]; cand != 0 && left > 0;
 	    cand = d->prev[(cand - 1) & WINDOW_MASK]) {
