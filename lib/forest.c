@@ -606,6 +606,61 @@ cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* The median of three values, for a pivot. */
+static double
+median3(double a, double b, double c)
+{
+	if (a > b) {
+		double t = a;
+
+		a = b;
+		b = t;
+	}
+	return c <= a ? a : c >= b ? b : c;
+}
+
+/*
+ * Reorder S[0..N) so that S[K] is the (K+1)-th smallest, with nothing
+ * larger before it and nothing smaller after it (Hoare's FIND): the
+ * order statistics the threshold needs in linear time, where sorting a
+ * million scores took most of the training.  The values found are those
+ * a sort would put there, so the threshold does not change.  Should the
+ * pivots keep going wrong, the rest is sorted.
+ */
+static void
+select_kth(double *s, size_t n, size_t k)
+{
+	size_t lo = 0, hi = n - 1, i, j, rounds = 0;
+	double pivot, t;
+
+	while (lo < hi) {
+		if (++rounds > 64) {
+			qsort(s + lo, hi - lo + 1, sizeof *s, cmp_double);
+			return;
+		}
+		pivot = median3(s[lo], s[lo + (hi - lo) / 2], s[hi]);
+		i = lo;
+		j = hi;
+		/* The pivot is in range, so neither scan runs off it. */
+		for (;;) {
+			while (s[i] < pivot)
+				i++;
+			while (s[j] > pivot)
+				j--;
+			if (i >= j)
+				break;
+			t = s[i];
+			s[i++] = s[j];
+			s[j--] = t;
+		}
+		/* Now s[lo..j] <= pivot <= s[j+1..hi]. */
+		if (k <= j)
+			hi = j;
+		else
+			lo = j + 1;
+	}
+}
+
 /*
  * The (1 - contamination) quantile of the scores of the threshold sample,
  * interpolated linearly between neighbours as numpy's percentile does.
@@ -618,15 +673,17 @@ place_threshold(struct iforest *f, struct reservoir *thr, struct err *e)
 
 	if ((s = malloc(n * sizeof *s)) == NULL)
 		return err_set(e, 0, 0, "out of memory for the threshold");
-	for (i = 0; i < n; i++)
-		s[i] = iforest_score(f, thr->row + i * f->nfeature);
-	qsort(s, n, sizeof *s, cmp_double);
+	iforest_score_rows(f, thr->row, n, s);
 
 	pos = (double)(n - 1) * (1 - f->params.contamination);
 	k = (size_t)floor(pos);
 	frac = pos - (double)k;
+	select_kth(s, n, k);
 	lo = s[k];
-	hi = k + 1 < n ? s[k + 1] : s[k];
+	hi = lo;
+	for (i = k + 1; i < n; i++)
+		if (i == k + 1 || s[i] < hi)
+			hi = s[i];
 	d = hi - lo;
 	if (frac >= 0.5) {
 		v = d * (1 - frac);
@@ -639,8 +696,8 @@ place_threshold(struct iforest *f, struct reservoir *thr, struct err *e)
 
 	/* Ties may put far fewer rows above it than asked: say how many. */
 	f->nthreshold = n;
-	for (i = n; i > 0 && s[i - 1] > v; i--)
-		f->nabove++;
+	for (i = 0; i < n; i++)
+		f->nabove += s[i] > v;
 	free(s);
 	return 0;
 }
