@@ -156,6 +156,7 @@ plot_value_axis(double lo, double hi, int length, struct plot_axis *ax)
 	static const int mant[] = { 1, 2, 5, 10 };
 	double mid = lo / 2 + hi / 2, half = hi / 2 - lo / 2, raw, p, v;
 	int64_t i, i0, i1, nmax;
+	char d[24];
 	int maxticks, k, m = 1, j, fixed;
 
 	ax->n = 0;
@@ -203,11 +204,7 @@ plot_value_axis(double lo, double hi, int length, struct plot_axis *ax)
 	/* Fixed-point labels while they stay short; else "2e9". */
 	nmax = (int64_t)(magnitude(i0) > magnitude(i1) ? magnitude(i0) :
 	    magnitude(i1)) * m;
-	{
-		char d[24];
-
-		fixed = k >= -6 && digits(d, (uint64_t)nmax) + k <= 9;
-	}
+	fixed = k >= -6 && digits(d, (uint64_t)nmax) + k <= 9;
 	for (i = i0; i <= i1 && ax->n < PLOT_MAXTICKS; i++) {
 		v = k >= 0 ? (double)(i * m) * p :
 		    (double)(i * m) / pow(10, -k);
@@ -805,7 +802,7 @@ free_legend(struct item *it, size_t n)
 		free(it[--n].text);
 }
 
-/* Where the label of tick K goes: centred, kept inside the picture. */
+/* The left edge of label S centred on column X, kept in the picture. */
 static int
 label_x(const struct plot *pl, int x, const char *s)
 {
