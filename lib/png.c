@@ -38,8 +38,10 @@ enum filter {
 
 /* The zlib header (RFC 1950 2.2): deflate with a 32 KiB window. */
 #define ZLIB_CM_DEFLATE	8
-#define ZLIB_CINFO_32K	7
+#define ZLIB_CINFO_32K	7	/* log2 of the window, less 8 */
+#define ZLIB_CINFO_SHIFT 4
 #define ZLIB_FLEVEL_DEFAULT 2
+#define ZLIB_FLEVEL_SHIFT 6
 #define ZLIB_CHECK_MOD	31
 #define ZLIB_HEADER_LEN	2
 #define ZLIB_TRAILER_LEN 4
@@ -357,8 +359,8 @@ zlib_stream(const unsigned char *data, size_t n, size_t *len,
 	memmove(z + ZLIB_HEADER_LEN, z, dlen);
 
 	/* The check bits make the header, read big-endian, a multiple of 31. */
-	cmf = ZLIB_CINFO_32K << 4 | ZLIB_CM_DEFLATE;
-	flg = ZLIB_FLEVEL_DEFAULT << 6;
+	cmf = ZLIB_CINFO_32K << ZLIB_CINFO_SHIFT | ZLIB_CM_DEFLATE;
+	flg = ZLIB_FLEVEL_DEFAULT << ZLIB_FLEVEL_SHIFT;
 	flg += (ZLIB_CHECK_MOD - (cmf << 8 | flg) % ZLIB_CHECK_MOD) %
 	    ZLIB_CHECK_MOD;
 	z[0] = (unsigned char)cmf;
@@ -374,11 +376,14 @@ write_header(struct out *o, const struct png_image *im, struct layout l)
 	static const unsigned char signature[SIGNATURE_LEN] = {
 		0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'
 	};
+	const size_t rgb = sizeof im->palette[0];
 	unsigned char ihdr[IHDR_LEN];
-	unsigned char plte[MAX_COLOURS * 3];
+	unsigned char plte[MAX_COLOURS * sizeof im->palette[0]];
 	unsigned i;
 
 	emit(o, signature, sizeof signature);
+
+	/* Width, height, then a byte each for the other fields. */
 	put32(ihdr, im->width);
 	put32(ihdr + 4, im->height);
 	ihdr[8] = (unsigned char)l.depth;
@@ -387,9 +392,10 @@ write_header(struct out *o, const struct png_image *im, struct layout l)
 	ihdr[11] = FILTER_METHOD_0;
 	ihdr[12] = INTERLACE_NONE;
 	chunk(o, "IHDR", ihdr, sizeof ihdr);
+
 	for (i = 0; i < im->ncolor; i++)
-		memcpy(plte + 3 * i, im->palette[i], 3);
-	chunk(o, "PLTE", plte, 3 * (size_t)im->ncolor);
+		memcpy(plte + rgb * i, im->palette[i], rgb);
+	chunk(o, "PLTE", plte, rgb * im->ncolor);
 }
 
 int
