@@ -7,6 +7,7 @@
  *
  * Every message says "clarify:", since that is the program the user ran.
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -43,6 +44,13 @@ static const char help_text[] =
 
 /* A cached token is used until this many seconds before it expires. */
 #define MARGIN 60
+
+/*
+ * Largest credentials file and token cache file read.  The files Clarify
+ * hands out are a few hundred bytes; anything near this is not one, and
+ * refusing it before reading keeps a wrong file from filling memory.
+ */
+#define SMALLFILE ((off_t)64 << 10)
 
 /* Exit status of "response" for a -32015 "try again" error. */
 #define EXIT_AGAIN 3
@@ -108,6 +116,12 @@ creds_read(const char *path, struct creds *c)
 		diag_at(path, 0, "%s", S_ISREG(st.st_mode) ?
 		    "readable or writable by group or others (chmod 600)" :
 		    "not a regular file");
+		close(fd);
+		return -1;
+	}
+	if (st.st_size > SMALLFILE) {
+		diag_at(path, 0, "larger than %lld bytes: not a credentials "
+		    "file", (long long)SMALLFILE);
 		close(fd);
 		return -1;
 	}
@@ -244,7 +258,8 @@ cache_get(const struct creds *c, long margin)
 	if (fd == -1)
 		return NULL;
 	if (fstat(fd, &st) == -1 || st.st_uid != geteuid() ||
-	    (st.st_mode & 077) != 0 || (r = json_open(fd, &e)) == NULL) {
+	    (st.st_mode & 077) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size > SMALLFILE || (r = json_open(fd, &e)) == NULL) {
 		close(fd);
 		return NULL;
 	}
@@ -632,7 +647,15 @@ with_creds(int argc, char *argv[])
 int
 main(int argc, char *argv[])
 {
+	struct rlimit rl;
 	int rc;
+
+	/*
+	 * The secret and the token are in this process's memory: a core
+	 * dump would write them to a file that outlives it.
+	 */
+	rl.rlim_cur = rl.rlim_max = 0;
+	setrlimit(RLIMIT_CORE, &rl);
 
 	diag_init(argv[0]);
 	if (argc == 2 && strcmp(argv[1], "--help") == 0)
