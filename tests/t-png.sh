@@ -5,7 +5,9 @@
 # pixel, wide, tall and large flat ones, 256 colours, noise that does
 # not compress (stored blocks), a plot bigger than one deflate block and
 # widths that are not a whole number of bytes at 1, 2 and 4 bits a
-# pixel.  The compressor alone is checked through gzip: png-write -z
+# pixel, noise of 7 colours that takes several compressed blocks, and
+# bands of noise and flat rows, where stored blocks and compressed ones
+# take turns.  The compressor alone is checked through gzip: png-write -z
 # wraps its raw deflate stream in a gzip member, which gzip -dc must
 # give back byte for byte, for each mode and kind of input.
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -62,6 +64,8 @@ image noise 9 3 16 12
 image plot 37 11 3 13
 image noise 4097 3 2 14
 image flat 16384 1 2 15
+image noise 600 400 7 16
+image bands 500 700 256 17
 
 # Noise cannot shrink: the stored blocks keep it within a few bytes a
 # block of the raw size, which is the 120300 bytes of filtered rows.

@@ -10,7 +10,9 @@
  *
  * Patterns: noise (every pixel a random colour), flat (one colour), ramp
  * (colours in turn, pixel by pixel), plot (a chart: grid, axes, a random
- * walk, markers and glyph-like specks of text).  The palette is random
+ * walk, markers and glyph-like specks of text), bands (bands of noise
+ * between flat bands, so that stored and compressed deflate blocks
+ * follow each other).  The palette is random
  * but never grey, so that every decoder gives back colour, not grey.
  *
  * With -r, size bytes of test input for -z: random (incompressible),
@@ -54,6 +56,7 @@ enum { BACKGROUND, GRID, AXIS, LINE, MARKER, TEXT };
 #define GLYPH_W		5
 #define GLYPH_H		7
 #define MARKER_SIDE	5
+#define BAND_ROWS	150
 
 /* The skewed input: per segment, Fibonacci counts of the first bytes. */
 #define SKEW_SEGMENT	16384
@@ -156,6 +159,10 @@ draw(struct canvas *c, const char *pattern, struct rng *r)
 	else if (strcmp(pattern, "ramp") == 0)
 		for (i = 0; i < n; i++)
 			c->px[i] = (uint8_t)(i % c->ncolor);
+	else if (strcmp(pattern, "bands") == 0)
+		for (i = 0; i < n; i++)
+			c->px[i] = (uint8_t)(i / c->w / BAND_ROWS % 2 == 0 ?
+			    rng_below(r, c->ncolor) : 0);
 	else if (strcmp(pattern, "plot") == 0) {
 		memset(c->px, BACKGROUND, n);
 		draw_plot(c, r);
