@@ -3,7 +3,7 @@
 # must pass pngcheck and decode with netpbm's pngtopnm to exactly the
 # colours png-write says it drew (its -p output).  The images cover one
 # pixel, wide, tall and large flat ones, 256 colours, noise that does
-# not compress (stored blocks), a plot bigger than one deflate block and
+# not compress (stored blocks), plots of 1200x600 and 800x300 and
 # widths that are not a whole number of bytes at 1, 2 and 4 bits a
 # pixel, noise of 7 colours that takes several compressed blocks, and
 # bands of noise and flat rows, where stored blocks and compressed ones
