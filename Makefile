@@ -54,8 +54,12 @@ tests/bin/%: tests/tools/%.c lib/libiforest.a lib/*.h
 deps:
 	sh tests/deps.sh
 
+# The suite, then the stateful programs under valgrind, then the whole
+# suite again built with the address and undefined-behaviour sanitizers.
 check: all $(UNITS) $(TOOLS)
 	sh tests/run
+	sh tests/valgrind.sh
+	sh tests/san.sh
 
 demo: all
 	sh demo/run.sh
