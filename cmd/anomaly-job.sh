@@ -3,11 +3,12 @@
 # from Clarify, score them, write the anomalies back and mail them.
 #
 # The state folder holds the model, the mark (where the next window
-# starts), the time of the last anomaly, and, while a window is being
-# worked on, a progress file naming the steps already done, so that a
-# run that failed half-way never mails or inserts twice.  The
-# credentials are only ever named to clarify and ts-tojson; this script
-# does not read them.
+# starts), the time of the last anomaly, the signal metadata saved last,
+# and, while a window is being worked on, a progress folder with its
+# scored rows, its mail and the steps already done, so that a run that
+# failed half-way never mails or inserts twice, and a redo tells of the
+# same points in the same words.  The credentials are only ever named
+# to clarify and ts-tojson; this script does not read them.
 set -eu
 
 conf=

@@ -41,6 +41,7 @@ gone() {
 sh "$top/demo/run.sh" "$tmp/out" >"$tmp/summary" 2>"$tmp/err" || {
 	echo "demo failed:"
 	cat "$tmp/err" "$tmp/summary"
+	tail -n 20 "$tmp/out/job.log" 2>/dev/null
 	exit 1
 }
 o=$tmp/out
