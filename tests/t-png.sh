@@ -9,7 +9,9 @@
 # bands of noise and flat rows, where stored blocks and compressed ones
 # take turns.  The compressor alone is checked through gzip: png-write -z
 # wraps its raw deflate stream in a gzip member, which gzip -dc must
-# give back byte for byte, for each mode and kind of input.
+# give back byte for byte, for each mode and kind of input, among them
+# inputs whose best codes are too long, for the code-length alphabet
+# (skewed) and for the literals (deep).
 top=$(cd "$(dirname "$0")/.." && pwd)
 PATH=$top/bin:$top/tests/bin:$PATH
 LC_ALL=C
@@ -99,7 +101,7 @@ refused "image of 1x16385 pixels: more than 16384 on a side" \
 
 # The compressor through gzip, which checks the CRC-32 and length too.
 for input in "random 0" "random 1" "random 100000" "two 30000" \
-    "runs 200000" "text 150000" "skewed 70000" "far 45000"; do
+    "runs 200000" "text 150000" "skewed 70000" "deep 16000" "far 45000"; do
 	set -- $input
 	png-write -r "$1" "$2" 5 >"$tmp/in" ||
 	    { fail "png-write -r $input failed"; continue; }

@@ -20,9 +20,11 @@
  * runs (runs of random lengths: long matches at distance one), text
  * (numbered lines: matches at many distances) or skewed (counts of a
  * Fibonacci series per 16 KiB among random bytes: a Huffman tree deeper
- * than the code lengths may be, so the limit on them is exercised) or
- * far (random, but for a copy at the greatest distance deflate allows
- * and one a byte beyond it; at least 45000 bytes).
+ * than the code lengths may be, so the limit on them is exercised),
+ * deep (no three bytes twice, so literals only, in counts for which
+ * the best literal code is deeper than the 15 bits allowed; 15993
+ * bytes at most, one block) or far (random, but for a copy at the greatest distance
+ * deflate allows and one a byte beyond it; at least 45000 bytes).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -62,6 +64,17 @@ enum { BACKGROUND, GRID, AXIS, LINE, MARKER, TEXT };
 #define SKEW_SEGMENT	16384
 #define SKEW_NFIB	17
 #define LONGEST_RUN	600
+
+/*
+ * The deep input: DEEP_NFIB byte values counted 1, 2, 3, 5, ... (the end
+ * of block adds the other 1 of the Fibonacci series) and DEEP_NOTHER
+ * more sharing the rest of DEEP_BLOCK bytes.
+ */
+#define DEEP_NFIB	13
+#define DEEP_NOTHER	32
+#define DEEP_NSYM	(DEEP_NFIB + DEEP_NOTHER)
+#define DEEP_BLOCK	16000
+#define DEEP_NONE	DEEP_NSYM	/* no byte yet, before the first */
 
 /* The far input: copies of FAR_COPY bytes at and beyond the window. */
 #define FAR_WINDOW	32768
@@ -308,13 +321,85 @@ skewed(unsigned char *p, size_t n, struct rng *r)
 	}
 }
 
+/*
+ * A byte, drawn by weight w, that makes a new three-byte string after
+ * a and b; -1 when there is none.
+ */
 static int
-fill(unsigned char *p, size_t n, const char *kind, struct rng *r)
+pick(const unsigned char *used, unsigned a, unsigned b,
+    const unsigned long *w, struct rng *r)
 {
-	size_t i = 0, run;
+	unsigned long total = 0, x;
+	unsigned s;
+
+	for (s = 0; s < DEEP_NSYM; s++)
+		if (!used[(a * (DEEP_NSYM + 1) + b) * DEEP_NSYM + s])
+			total += w[s];
+	if (total == 0)
+		return -1;
+	x = (unsigned long)rng_below(r, total);
+	for (s = 0; s < DEEP_NSYM; s++)
+		if (!used[(a * (DEEP_NSYM + 1) + b) * DEEP_NSYM + s]) {
+			if (x < w[s])
+				break;
+			x -= w[s];
+		}
+	return (int)s;
+}
+
+/*
+ * Draws bytes by their remaining counts, never repeating a three-byte
+ * string.  Returns the bytes made: fewer than n when the counts run dry
+ * (at 15993 bytes) or no new string is left.
+ */
+static size_t
+deep(unsigned char *p, size_t n, struct rng *r)
+{
+	unsigned long left[DEEP_NSYM], f0 = 1, f1 = 2, t;
+	unsigned char *used;
+	unsigned a = DEEP_NONE, b = DEEP_NONE, k;
+	size_t i;
+	int s;
+
+	if ((used = calloc((DEEP_NSYM + 1) * (DEEP_NSYM + 1),
+	    DEEP_NSYM)) == NULL) {
+		diag_warn("out of memory");
+		exit(EXIT_FAIL);
+	}
+	for (k = 0; k < DEEP_NFIB; k++) {
+		left[k] = f0;
+		t = f0 + f1;
+		f0 = f1;
+		f1 = t;
+	}
+	t = 0;
+	for (k = 0; k < DEEP_NFIB; k++)
+		t += left[k];
+	for (k = 0; k < DEEP_NOTHER; k++)
+		left[DEEP_NFIB + k] = (DEEP_BLOCK - t) / DEEP_NOTHER;
+
+	for (i = 0; i < n; i++) {
+		if ((s = pick(used, a, b, left, r)) == -1)
+			break;
+		left[s]--;
+		used[(a * (DEEP_NSYM + 1) + b) * DEEP_NSYM + (unsigned)s] = 1;
+		p[i] = (unsigned char)s;
+		a = b;
+		b = (unsigned)s;
+	}
+	free(used);
+	return i;
+}
+
+static int
+fill(unsigned char *p, size_t *size, const char *kind, struct rng *r)
+{
+	size_t n = *size, i = 0, run;
 	int len;
 
-	if (strcmp(kind, "random") == 0 || strcmp(kind, "two") == 0) {
+	if (strcmp(kind, "deep") == 0)
+		*size = deep(p, n, r);
+	else if (strcmp(kind, "random") == 0 || strcmp(kind, "two") == 0) {
 		for (i = 0; i < n; i++)
 			p[i] = (unsigned char)rng_below(r, 256);
 		if (strcmp(kind, "two") == 0)
@@ -353,6 +438,7 @@ raw(int argc, char *argv[])
 	unsigned char *p;
 	struct rng r;
 	long n, seed;
+	size_t size;
 
 	if (argc != 3)
 		return diag_usage(usage_text);
@@ -365,12 +451,13 @@ raw(int argc, char *argv[])
 		return EXIT_FAIL;
 	}
 	rng_seed(&r, (uint64_t)seed);
-	if (fill(p, (size_t)n, argv[0], &r) == -1) {
+	size = (size_t)n;
+	if (fill(p, &size, argv[0], &r) == -1) {
 		diag_warn("%s: unknown kind", argv[0]);
 		free(p);
 		return EXIT_USAGE;
 	}
-	fwrite(p, 1, (size_t)n, stdout);
+	fwrite(p, 1, size, stdout);
 	free(p);
 	return diag_close_stdout();
 }
