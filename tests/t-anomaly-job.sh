@@ -7,134 +7,15 @@
 # insert and a refused mail leave the mark and the next run finishes the
 # window without a second mail or insert; a held lock gives exit 75 and
 # a stale one is taken over; and the client secret is in no message.
-top=$(cd "$(dirname "$0")/.." && pwd)
-PATH=$top/bin:$top/tests/bin:$PATH
-LC_ALL=C
-export PATH LC_ALL
-
-command -v curl >/dev/null 2>&1 || { echo "skipped: no curl"; exit 0; }
-command -v msmtp >/dev/null 2>&1 || { echo "skipped: no msmtp"; exit 0; }
-
-tmp=$(mktemp -d) || exit 2
-cpid=
-spid=
-bpid=
-cleanup() {
-	for p in $cpid $spid $bpid; do
-		kill "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 2' HUP INT TERM
-rc=0
-
-fail() {
-	echo "$*"
-	rc=1
-}
-
-ITEM=c1vcqk2005qb5nusljko
-INPUT=temp-anomalies
-SECRET='Sec-ret+/x9'
-HOME=$tmp/home
-XDG_CACHE_HOME=$tmp/cache
-CLARIFY_WAIT=0
-CLARIFY_PACE=0
-CLARIFY_RETRIES=4
-export HOME XDG_CACHE_HOME CLARIFY_WAIT CLARIFY_PACE CLARIFY_RETRIES
-mkdir "$HOME" "$tmp/mail" || exit 2
-
-# waitport FILE: wait for a server's port file.
-waitport() {
-	n=0
-	while [ ! -s "$1" ]; do
-		n=$((n + 1))
-		[ $n -le 100 ] || { echo "no port file $1:" \
-		    "$(cat "$tmp/server.err" "$tmp/sink.err")"; exit 1; }
-		sleep 0.1
-	done
-}
-
-# History: three days of the real series, five-minute rows.  After it,
-# a normal value every hour, and far-off points planted at :30.
-awk -F, 'NR > 1 && $1 >= "2013-12-03" && $1 < "2013-12-06" {
-	sub(/ /, "T", $1)
-	print $1 "Z," $2
-}' "$top/demo/data/machine_temperature_system_failure.csv" >"$tmp/hist"
-med=$(cut -d, -f2 "$tmp/hist" | sort -n |
-    awk '{ v[NR] = $1 } END { print v[int(NR / 2)] }')
+# After each step that ends well, every row after the training was
+# scored once, and every anomaly inserted and mailed once (verify).
 PLANT='2013-12-06T01:30:00Z 2013-12-06T02:30:00Z 2013-12-06T06:30:00Z
 2013-12-07T10:30:00Z 2013-12-08T10:30:00Z 2013-12-09T00:30:00Z
 2013-12-09T02:30:00Z 2013-12-09T04:30:00Z 2013-12-09T05:30:00Z'
-echo "time,$ITEM" >"$tmp/data.csv"
-{
-	cat "$tmp/hist"
-	for d in 06 07 08 09; do
-		for h in 00 01 02 03 04 05 06 07 08 09 10 11 12 13 14 15 16 \
-		    17 18 19 20 21 22 23; do
-			echo "2013-12-${d}T$h:00:00Z,$med"
-		done
-	done
-	for p in $PLANT; do
-		echo "$p,500"
-	done
-} | sort >>"$tmp/data.csv"
-
-fake-clarify -p "$tmp/cport" -t 120 -c cid -s "$SECRET" \
-    -d "$tmp/data.csv" -r "$tmp/rec" -f "$tmp/ctl" 2>"$tmp/server.err" &
-cpid=$!
-smtp-sink -d "$tmp/mail" -p "$tmp/sport" -c "$tmp/sctl" -i 120 \
-    2>"$tmp/sink.err" &
-spid=$!
-waitport "$tmp/cport"
-waitport "$tmp/sport"
-
-printf '{"apiUrl":"http://127.0.0.1:%s/v1/","integration":"%s",%s%s\n' \
-    "$(cat "$tmp/cport")" c8ktonqsahsmemfs7lv0 \
-    '"credentials":{"type":"client-credentials","clientId":"cid",' \
-    "\"clientSecret\":\"$SECRET\"}}" >"$tmp/cred.json"
-chmod 600 "$tmp/cred.json"
-(umask 077 && cat >"$tmp/msmtprc" <<EOF
-account default
-host 127.0.0.1
-port $(cat "$tmp/sport")
-auth off
-tls off
-timeout 10
-EOF
-) || exit 2
-cat >"$tmp/job.conf" <<EOF
-# the job's configuration
-credentials = $tmp/cred.json
-item = $ITEM
-input = $INPUT
-name = machine temperature
-train_from = 2013-12-03T00:00:00Z
-contamination = 0.01
-seed = 7
-lag = 3600
-quiet = 7200
-mail_from = plant@example.org
-mail_to = ops@example.org
-mail_to = b@example.org
-msmtp_config = $tmp/msmtprc
-state = $tmp/state
-EOF
-
-# job NOW: one run at NOW; its messages in $tmp/err and $tmp/allerr.
-job() {
-	ANOMALY_JOB_NOW=$1 anomaly-job -c "$tmp/job.conf" 2>"$tmp/err"
-	s=$?
-	cat "$tmp/err" >>"$tmp/allerr"
-	return $s
-}
-
-# mails: the number of messages the sink kept.
-mails() {
-	ls "$tmp/mail" | grep -c '\.eml$'
-}
+. "$(dirname "$0")/tools/job-env.sh"
+# The insert fault below is sized for four retries.
+CLARIFY_RETRIES=4
+setup
 
 # lastmail: the subject of the newest message.
 lastmail() {
@@ -168,11 +49,6 @@ check() {
 	done
 }
 
-# mark: the state's mark.
-mark() {
-	cat "$tmp/state/mark"
-}
-
 # First run: trains, sets the mark, no point, no mail.
 job 2013-12-06T01:00:00Z || fail "train: $(cat "$tmp/err")"
 [ -f "$tmp/state/model" ] || fail "train: no model"
@@ -191,6 +67,7 @@ job 2013-12-06T03:00:00Z || fail "first: $(cat "$tmp/err")"
 [ "$(mark)" = 2013-12-06T02:00:00Z ] || fail "first: mark $(mark)"
 planted 2013-12-06T02:00:00Z >"$tmp/want"
 check first 2013-12-06T02:00:00Z 1
+verify first
 lastmail | grep -q '^Anomaly detected in machine temperature$' ||
     fail "first: subject $(lastmail)"
 grep -q '^[0-9-]*T[0-9:]*Z anomaly-job: found 1 anomalies' "$tmp/err" ||
@@ -200,17 +77,20 @@ grep -q '^[0-9-]*T[0-9:]*Z anomaly-job: found 1 anomalies' "$tmp/err" ||
 job 2013-12-06T04:00:00Z || fail "more: $(cat "$tmp/err")"
 planted 2013-12-06T03:00:00Z >"$tmp/want"
 check more 2013-12-06T03:00:00Z 2
+verify more
 lastmail | grep -q '^More anomalies in machine temperature$' ||
     fail "more: subject $(lastmail)"
 
 # An hour without anomaly: no mail.
 job 2013-12-06T05:00:00Z || fail "quiet hour: $(cat "$tmp/err")"
 check "quiet hour" 2013-12-06T04:00:00Z 2
+verify "quiet hour"
 
 # Four hours after the last: a new episode.
 job 2013-12-06T08:00:00Z || fail "episode: $(cat "$tmp/err")"
 planted 2013-12-06T07:00:00Z >"$tmp/want"
 check episode 2013-12-06T07:00:00Z 3
+verify episode
 lastmail | grep -q '^Anomaly detected in' || fail "episode: $(lastmail)"
 
 # Two days missed: one run catches up, one mail for both anomalies.
@@ -218,6 +98,7 @@ job 2013-12-09T01:00:00Z || fail "catch-up: $(cat "$tmp/err")"
 [ "$(mark)" = 2013-12-09T00:00:00Z ] || fail "catch-up: mark $(mark)"
 planted 2013-12-09T00:00:00Z >"$tmp/want"
 check catch-up 2013-12-09T00:00:00Z 4
+verify catch-up
 grep -q 'found 2 anomalies' "$tmp/err" || fail "catch-up: $(cat "$tmp/err")"
 
 # The insert fails: no mail, the mark stays; the next run does it all.
@@ -228,12 +109,14 @@ grep -q 'inserting the anomalies of .* failed' "$tmp/err" ||
 [ "$(mark)" = 2013-12-09T00:00:00Z ] || fail "insert fault: mark moved"
 [ ! -d "$tmp/state/lock" ] || fail "insert fault: the lock was kept"
 check "insert fault" 2013-12-09T00:00:00Z 4
+verify "insert fault"
 job 2013-12-09T02:30:00Z || fail "after insert: $(cat "$tmp/err")"
 grep -q 'redoing \[2013-12-09T00:00:00Z, 2013-12-09T01:00:00Z)' \
     "$tmp/err" || fail "after insert: no redo: $(cat "$tmp/err")"
 [ "$(mark)" = 2013-12-09T01:30:00Z ] || fail "after insert: mark $(mark)"
 planted 2013-12-09T01:30:00Z >"$tmp/want"
 check "after insert" 2013-12-09T01:30:00Z 5
+verify "after insert"
 
 # The mail is refused: inserted, not mailed, the mark stays; the next
 # run mails once and does not insert again.
@@ -255,6 +138,7 @@ job 2013-12-09T05:00:00Z || fail "after mail: $(cat "$tmp/err")"
 grep -q 'inserted before, not again' "$tmp/err" ||
     fail "after mail: $(cat "$tmp/err")"
 check "after mail" 2013-12-09T04:00:00Z 6
+verify "after mail"
 [ "$(mark)" = 2013-12-09T04:00:00Z ] || fail "after mail: mark $(mark)"
 
 # The mark cannot be written after the mail went: the next run neither
@@ -273,6 +157,7 @@ grep -q 'mailed before, not again' "$tmp/err" ||
 [ "$(grep -c 'integration.insert' "$tmp/rec/requests.log")" -eq "$n" ] ||
     fail "after mark: inserted again"
 check "after mark" 2013-12-09T05:00:00Z 7
+verify "after mark"
 [ "$(mark)" = 2013-12-09T05:00:00Z ] || fail "after mark: mark $(mark)"
 
 # Two runs at once: one waits on a slow fetch, the other exits 75.
@@ -296,6 +181,7 @@ case $s1:$s2 in
 esac
 planted 2013-12-09T06:00:00Z >"$tmp/want"
 check lock 2013-12-09T06:00:00Z 8
+verify lock
 [ ! -d "$tmp/state/lock" ] || fail "lock: left behind"
 
 # A lock held by a live process; then by a dead one, taken over.
@@ -313,6 +199,7 @@ job 2013-12-09T08:00:00Z || fail "stale lock: $(cat "$tmp/err")"
 grep -q 'took over the stale lock of pid [0-9]' "$tmp/err" ||
     fail "stale lock: $(cat "$tmp/err")"
 [ "$(mark)" = 2013-12-09T07:00:00Z ] || fail "stale lock: mark $(mark)"
+verify "stale lock"
 [ -z "$(ls -A "$tmp/state" | grep '^lock')" ] ||
     fail "stale lock: left $(ls -A "$tmp/state")"
 
@@ -340,10 +227,12 @@ cat "$tmp/err"[1-4] >>"$tmp/allerr"
 [ -z "$(ls -A "$tmp/state" | grep '^lock')" ] ||
     fail "stale race: left $(ls -A "$tmp/state")"
 [ "$(mark)" = 2013-12-09T08:00:00Z ] || fail "stale race: mark $(mark)"
+verify "stale race"
 
 # Nothing to do: the mark is already at now - lag.
 job 2013-12-09T09:00:00Z || fail "again: $(cat "$tmp/err")"
 check again 2013-12-09T07:00:00Z 8
+verify again
 
 # The signal was named, described and given a gap detection of one
 # second once, before the first insert, and not again.

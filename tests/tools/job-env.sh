@@ -260,15 +260,15 @@ verify() {
 	# once and mailed once.
 	{ echo time,value; cat "$tmp/held"; } |
 	    iforest-score -a -m "$tmp/state/model" | sed 1d | cut -d, -f1 |
-	    sort >"$tmp/want"
+	    sort >"$tmp/vwant"
 	[ -f "$tmp/rec/inserts.csv" ] || : >"$tmp/rec/inserts.csv"
 	grep "^$INPUT," "$tmp/rec/inserts.csv" | cut -d, -f2 | sort |
-	    cmp -s - "$tmp/want" ||
+	    cmp -s - "$tmp/vwant" ||
 	    fail "$1: inserted $(grep "^$INPUT," "$tmp/rec/inserts.csv" |
-	    cut -d, -f2 | tr '\n' ' '), want $(tr '\n' ' ' <"$tmp/want")"
-	mail_times | sort | cmp -s - "$tmp/want" ||
+	    cut -d, -f2 | tr '\n' ' '), want $(tr '\n' ' ' <"$tmp/vwant")"
+	mail_times | sort | cmp -s - "$tmp/vwant" ||
 	    fail "$1: mailed $(mail_times | tr '\n' ' '), want" \
-	    "$(tr '\n' ' ' <"$tmp/want")"
+	    "$(tr '\n' ' ' <"$tmp/vwant")"
 
 	# No secret anywhere: the client secret, a token, the Basic
 	# credentials.
