@@ -215,6 +215,12 @@ iforest-merge --help >out && head -n 1 out | grep -q '^usage: iforest-merge ' ||
 iforest-merge -o - m1 >/dev/full 2>err
 [ $? -eq 1 ] && [ -s err ] || fail "a full disk: exit 0 or no message"
 
+# A model from standard input, and the output over one of the inputs.
+iforest-merge -o x1 m1 m2 && iforest-merge -o x2 - m2 <m1 &&
+    cmp -s x1 x2 || fail "a model from standard input"
+cp m1 over && iforest-merge -o over over m2 && cmp -s x1 over ||
+    fail "the output over an input"
+
 # The merged model reads back and is written again byte for byte.
 iforest-merge -o - all >again && cmp -s all again ||
     fail "the merged model is not stable"
