@@ -353,6 +353,19 @@ run(const struct options *o, char **paths, size_t n)
 			diag_err(NULL, &e);
 		goto out;
 	}
+	/*
+	 * Threshold 0.5 flags far more than a fraction would: when the parts
+	 * were trained for a fraction, falling back to it silently would
+	 * turn a quiet alarm into a loud one.
+	 */
+	for (i = 0; i < n && o->sample == NULL; i++)
+		if (part[i]->params.contamination > 0) {
+			diag_warn("%s was trained with a fractional"
+			    " contamination; the merged model has \"auto\""
+			    " (threshold 0.5): give -c and -S to place one",
+			    diag_name(paths[i]));
+			break;
+		}
 	/* The parts are no longer needed: keep the peak low. */
 	for (i = 0; i < n; i++) {
 		iforest_free(part[i]);

@@ -165,6 +165,13 @@ iforest-merge -c 0.6 -S p1.csv -o x m1 2>/dev/null
 iforest-merge -o x - - <m1 2>/dev/null
 [ $? -eq 2 ] || fail "standard input twice: not 2"
 
+# Parts trained for a fraction, merged without one, are pointed out.
+iforest-train -n 10 -c 0.01 -o frac p1.csv
+iforest-merge -o x frac 2>err &&
+    grep -q "frac was trained with a fractional" err ||
+    fail "no word on the fraction the parts had: $(cat err)"
+iforest-merge -o x m1 2>err && [ ! -s err ] || fail "merging m1 is not quiet"
+
 # The threshold is the (1 - c) quantile, linearly interpolated, of the
 # merged forest's scores of the sample, and about c of it lies above.
 cat p1.csv >sample.csv
