@@ -134,7 +134,7 @@ refused() {
 
 iforest-train -n 10 -f b,a -o swapped p1.csv
 refused "features in another order" \
-    'swapped: cannot merge with m1: feature 1 is "b" where the first model has' \
+    'swapped: cannot merge with m1: feature 1 is "b" where the first' \
     m1 swapped
 iforest-train -n 10 -f a -o narrow p1.csv
 refused "fewer features" \
