@@ -292,8 +292,11 @@ train() {
 	[ -z "$contamination" ] || set -- "$@" -c "$contamination"
 	[ -z "$seed" ] || set -- "$@" -r "$seed"
 	iforest-train "$@" "$tmp/rows.csv" || die "training failed"
-	mv "$state/model.new" "$state/model"
+	# The mark first: a run that dies between the two leaves a mark
+	# without a model, and the next run trains again.
 	put "$state/mark" "$end"
+	mv "$state/model.new" "$state/model" ||
+	    die "cannot write $state/model"
 	log "trained on [$train_from, $end); the mark is $end"
 }
 
@@ -456,6 +459,20 @@ score() {
 	put "$pend/scored" "$rows"
 }
 
+# tidy MARK: remove the progress of windows that start elsewhere than at
+# MARK: a run that died after moving the mark and before removing its
+# window's progress left it, and the window is done.
+tidy() {
+	[ -d "$state/pending" ] || return 0
+	keep=$(echo "$1" | tr -d ':-')
+	for p in "$state/pending"/*; do
+		[ -e "$p" ] || continue
+		[ "${p##*/}" != "$keep" ] || continue
+		rm -rf "$p" || die "cannot remove $p"
+		log "removed $p, the progress of a window done before"
+	done
+}
+
 # window FROM: work on [FROM, end) or on the end a failed run chose.
 window() {
 	from=$1
@@ -534,6 +551,7 @@ main() {
 		exit 0
 	fi
 	mark=$(cat "$state/mark") || die "no mark in $state"
+	tidy "$mark"
 	e=$(tcalc "$end" epoch)
 	while m=$(tcalc "$mark" epoch) && [ "$m" -lt "$e" ]; do
 		window "$mark"

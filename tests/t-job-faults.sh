@@ -149,4 +149,16 @@ verify "after kill"
 [ "$(mark)" = 2013-12-06T10:00:00Z ] || fail "after kill: mark $(mark)"
 [ -z "$(ls -A "$tmp/state/pending")" ] ||
     fail "pending left: $(ls -A "$tmp/state/pending")"
+
+# The progress of a window done before, as a run killed after moving
+# the mark leaves it, is removed; the window at the mark is done.
+mkdir "$tmp/state/pending/20131206T080000Z" &&
+    echo 2013-12-06T10:00:00Z >"$tmp/state/pending/20131206T080000Z/end"
+job 2013-12-06T12:00:00Z || fail "stale progress: $(cat "$tmp/err")"
+grep -q 'removed .*/20131206T080000Z, the progress of a window done before' \
+    "$tmp/err" || fail "stale progress: $(cat "$tmp/err")"
+[ -z "$(ls -A "$tmp/state/pending")" ] ||
+    fail "stale progress: left $(ls -A "$tmp/state/pending")"
+[ "$(mark)" = 2013-12-06T11:00:00Z ] || fail "stale progress: mark $(mark)"
+verify "stale progress"
 exit $rc
