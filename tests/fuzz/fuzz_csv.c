@@ -70,14 +70,15 @@ check_names(const struct csv_record *hdr)
 {
 	struct csv_names ix;
 	struct err e;
-	size_t i, j, count, want_count, repeat, n = hdr->nfield;
+	size_t i, j, count, want_count, repeat, n = hdr->nfield, some;
 	long first, want_first;
 
 	if (csv_names_init(&ix, hdr->field, n, &e) == -1)
 		FUZZ_FAIL("csv_names_init: %s", e.msg);
 	/* A plain scan is quadratic; a wide header is checked in part. */
+	some = n <= 2000 ? 300 : 10;
 	repeat = n;
-	for (i = 0; i < n && i < 300; i++) {
+	for (i = 0; i < n && i < some; i++) {
 		want_first = -1;
 		want_count = 0;
 		for (j = 0; j < n; j++)
@@ -97,7 +98,7 @@ check_names(const struct csv_record *hdr)
 		if (csv_find(hdr, hdr->field[i]) != want_first)
 			FUZZ_FAIL("csv_find \"%s\"", hdr->field[i]);
 	}
-	if (n <= 300 && csv_names_repeat(&ix) != repeat)
+	if (n <= some && csv_names_repeat(&ix) != repeat)
 		FUZZ_FAIL("csv_names_repeat %zu, not %zu",
 		    csv_names_repeat(&ix), repeat);
 	if (csv_names_find(&ix, "\x01 no such name", &count) != -1 ||
