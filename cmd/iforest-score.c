@@ -48,7 +48,11 @@ struct output {
 	int	  pending;	/* written since the last flush */
 };
 
-/* A batch ends at this many rows, or once its rows hold this many bytes. */
+/*
+ * A batch ends at BATCH_ROWS rows, or once its rows hold BATCH_BYTES
+ * bytes; a model so wide that BATCH_ROWS rows of values would take more
+ * than BATCH_BYTES takes fewer rows at a time.
+ */
 #define BATCH_ROWS	256
 #define BATCH_BYTES	((size_t)1 << 20)
 
@@ -57,6 +61,7 @@ struct output {
  * the values of the complete ones in x (nfeature each), their scores.
  */
 struct batch {
+	size_t	  max;		/* rows at most */
 	size_t	  n;		/* rows */
 	size_t	  end[BATCH_ROWS];	/* where each row's bytes end */
 	int	  complete[BATCH_ROWS];	/* 0: a value is missing */
@@ -245,6 +250,15 @@ room(char **buf, size_t *cap, size_t need)
 	return 0;
 }
 
+/* Rows per batch for NFEATURE values a row (see BATCH_ROWS): 1 or more. */
+static size_t
+batch_rows(size_t nfeature)
+{
+	size_t n = BATCH_BYTES / sizeof(double) / nfeature;
+
+	return n < 1 ? 1 : n > BATCH_ROWS ? BATCH_ROWS : n;
+}
+
 /* Keep REC's bytes in B.  Returns -1 when out of memory. */
 static int
 batch_add(struct batch *b, const struct csv_record *rec, int complete)
@@ -364,7 +378,8 @@ score(int fd, const struct options *o, const struct iforest *f,
 	out.pending = 0;
 	if ((r = csv_open(fd, 0)) == NULL ||
 	    (b = calloc(1, sizeof *b)) == NULL ||
-	    (b->x = calloc(BATCH_ROWS * f->nfeature, sizeof *b->x)) == NULL ||
+	    (b->max = batch_rows(f->nfeature)) == 0 ||
+	    (b->x = calloc(b->max * f->nfeature, sizeof *b->x)) == NULL ||
 	    (col = calloc(f->nfeature, sizeof *col)) == NULL) {
 		diag_sys("out of memory");
 		goto out;
@@ -401,7 +416,7 @@ score(int fd, const struct options *o, const struct iforest *f,
 			break;
 		if (batch_add(b, &rec, rc) == -1)
 			goto nomem;
-		if ((b->n == BATCH_ROWS || b->len >= BATCH_BYTES) &&
+		if ((b->n == b->max || b->len >= BATCH_BYTES) &&
 		    batch_write(b, o, f, thr, &out, n) == -1)
 			goto nomem;
 	}
