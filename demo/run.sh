@@ -11,6 +11,7 @@
 #				2014-01-01 and sets the mark
 #	every day at 00:05	a run scores the day before, writes its
 #				anomalies back to Clarify and mails them
+#	at the end		plot.png pictures all the days scored
 #
 # usage: sh demo/run.sh [output-folder]		(default demo/out)
 # The programs are taken from bin/ beside this folder, the two servers
@@ -156,6 +157,14 @@ stop
 points=$run/clarify/points/$input.csv
 [ -f "$points" ] || echo time,value >"$points"
 cp "$points" "$out/anomalies.csv"
+
+# The whole span after the cut in one picture, scored by the job's
+# model; each mail carries the picture of its own day.
+awk -F, -v cut="$cut" 'NR == 1 { print "time,value"; next }
+	$1 >= cut' "$run/series.csv" |
+    iforest-score -m "$run/state/model" >"$run/scored.csv"
+ts-plot -s -m "$run/state/model" -n "Machine temperature" \
+    "$run/scored.csv" >"$out/plot.png"
 rows=$(($(wc -l <"$run/series.csv") - 1))
 trained=$(awk -F, -v cut="$cut" 'NR > 1 && $1 < cut' "$run/series.csv" |
     wc -l)
@@ -195,7 +204,7 @@ echo "anomalies:       $flagged written back to $input"
 echo "mails:           $mails, $episodes of them starting an alarm"
 cat "$run/windows.txt"
 echo "output folder:   $out"
-for f in anomalies.csv job.log mail/; do
+for f in anomalies.csv plot.png job.log mail/; do
 	echo "                 $f"
 done
 exit 0

@@ -46,7 +46,7 @@ sh "$top/demo/run.sh" "$tmp/out" >"$tmp/summary" 2>"$tmp/err" || {
 }
 o=$tmp/out
 [ -s "$tmp/err" ] && { echo "demo wrote to stderr:"; cat "$tmp/err"; rc=1; }
-for f in anomalies.csv job.log mail/0001.eml run/state/model; do
+for f in anomalies.csv plot.png job.log mail/0001.eml run/state/model; do
 	[ -s "$o/$f" ] || fail "demo left no $f"
 done
 gone end "$o"
