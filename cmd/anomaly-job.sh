@@ -473,10 +473,24 @@ tidy() {
 	done
 }
 
+# upgrade: the progress of version 0.1.0 was a file, "end TIME" and a
+# line per step done; make it the folder this version keeps.
+upgrade() {
+	[ -f "$pend" ] || return 0
+	mkdir "$pend.new" || die "cannot make $pend.new"
+	sed -n '1s/^end //p' "$pend" >"$pend.new/end" &&
+	    for s in inserted mailed; do
+		! grep -qx "$s" "$pend" || date -u >"$pend.new/$s"
+	    done && rm "$pend" && mv "$pend.new" "$pend" ||
+	    die "cannot turn $pend into a folder"
+	log "took over the progress that $pend kept as a file"
+}
+
 # window FROM: work on [FROM, end) or on the end a failed run chose.
 window() {
 	from=$1
 	pend=$state/pending/$(echo "$from" | tr -d ':-')
+	upgrade
 	if [ -s "$pend/end" ]; then
 		to=$(cat "$pend/end")
 		tcalc "$to" 0 >/dev/null || die "$pend/end: no window end"

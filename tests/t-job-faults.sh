@@ -6,7 +6,9 @@
 # mail.  A failed run exits 1 and leaves the mark; the next one finishes
 # the window with nothing inserted twice and no mail sent twice, but for
 # the killed run's, which is sent again byte for byte, Message-ID and
-# all, so that a receiver that drops repeated IDs shows it once.
+# all, so that a receiver that drops repeated IDs shows it once.  Stale
+# progress, and progress kept in the form of version 0.1.0, are dealt
+# with.
 PLANT='2013-12-06T01:30:00Z 2013-12-06T03:30:00Z 2013-12-06T05:30:00Z
 2013-12-06T07:30:00Z 2013-12-06T09:30:00Z'
 . "$(dirname "$0")/tools/job-env.sh"
@@ -161,4 +163,18 @@ grep -q 'removed .*/20131206T080000Z, the progress of a window done before' \
     fail "stale progress: left $(ls -A "$tmp/state/pending")"
 [ "$(mark)" = 2013-12-06T11:00:00Z ] || fail "stale progress: mark $(mark)"
 verify "stale progress"
+
+# The progress of version 0.1.0, a file, is taken over: its window end
+# holds, and the windows go on from there.
+printf 'end 2013-12-06T12:00:00Z\ninserted\n' \
+    >"$tmp/state/pending/20131206T110000Z"
+job 2013-12-06T14:00:00Z || fail "old progress: $(cat "$tmp/err")"
+grep -q 'took over the progress that .*/20131206T110000Z kept as a file' \
+    "$tmp/err" || fail "old progress: $(cat "$tmp/err")"
+grep -q 'done \[2013-12-06T11:00:00Z, 2013-12-06T12:00:00Z)' "$tmp/err" ||
+    fail "old progress: the window's end was not kept: $(cat "$tmp/err")"
+[ "$(mark)" = 2013-12-06T13:00:00Z ] || fail "old progress: mark $(mark)"
+[ -z "$(ls -A "$tmp/state/pending")" ] ||
+    fail "old progress: left $(ls -A "$tmp/state/pending")"
+verify "old progress"
 exit $rc
