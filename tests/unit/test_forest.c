@@ -946,6 +946,26 @@ test_fast_paths(void)
 	CHECK(forests == 60);
 	CHECK(complete == forests);
 	CHECK(bad == 0);
+
+	/*
+	 * Samples of 2^17 rows grow trees 17 deep, too deep for complete
+	 * trees: the flat layout walks them.
+	 */
+	free(train_rows);
+	n = ((size_t)1 << 17) + 5000;
+	if ((train_rows = malloc(n * 2 * sizeof *train_rows)) == NULL)
+		goto out;
+	rng_seed(&r, 77);
+	for (i = 0; i < n * 2; i++)
+		train_rows[i] = awkward(&r, i % 2, (int)(i / 50000 % 4));
+	p = params(3, (size_t)1 << 17, 0.1, 78);
+	f = train(&p, 2, names2, train_rows, n);
+	CHECK(f != NULL && f->index != NULL);
+	if (f != NULL) {
+		CHECK(fast_differs(f, train_rows, 20000) == 0);
+		CHECK(fast_differs(f, test_rows, NTEST) == 0);
+		iforest_free(f);
+	}
 out:
 	free(train_rows);
 	free(test_rows);
