@@ -13,6 +13,8 @@ firstwait=${CLARIFY_WAIT:-1}
 pace=${CLARIFY_PACE:-1}
 cache=${XDG_CACHE_HOME:-${HOME:-/nonexistent}/.cache}/iforest-tools
 timeout=${CLARIFY_TIMEOUT:-30}
+# The largest answer taken, in bytes: 256 MiB.
+maxsize=${CLARIFY_MAX_SIZE:-268435456}
 tmp=
 paced=0
 
@@ -60,15 +62,38 @@ find_helper() {
 
 # post COMMAND OUT [CURL-ARG...]: run curl on the configuration that the
 # helper's COMMAND prints, the answer into OUT and its header into
-# $tmp/head; the HTTP status goes in $http and curl's exit status in $cst.
+# $tmp/head; the HTTP status goes in $http and curl's exit status in $cst,
+# which is 63, as curl's own for a file too large, when the answer is
+# longer than $maxsize bytes.  --max-filesize alone is not enough: curl
+# before 8.4 applies it only to an answer that gives its length first.
+# head(1) bounds the rest, and curl stops at the broken pipe.
 post() {
 	c=$1
 	o=$2
 	shift 2
-	cst=0
-	rm -f "$tmp/head"
-	http=$("$helper" "$c" "$cred" | curl -K - -sS --max-time "$timeout" \
-	    -D "$tmp/head" -o "$o" -w '%{http_code}' "$@") || cst=$?
+	rm -f "$tmp/head" "$tmp/cst"
+	{
+		"$helper" "$c" "$cred" | curl -K - -sS --max-time "$timeout" \
+		    --max-filesize "$maxsize" -D "$tmp/head" -o - "$@"
+		echo "$?" >"$tmp/cst"
+	} | head -c "$((maxsize + 1))" >"$o"
+	cst=$(cat "$tmp/cst" 2>/dev/null) || cst=
+	[ -n "$cst" ] || cst=1
+	[ "$(wc -c <"$o")" -le "$maxsize" ] || { cst=63; : >"$o"; }
+	# The last status line: an interim "100 Continue" may come first.
+	http=
+	[ ! -f "$tmp/head" ] || http=$(tr -d '\r' <"$tmp/head" |
+	    sed -n 's/^HTTP\/[0-9.]* \([0-9][0-9][0-9]\).*/\1/p' | tail -n 1)
+	[ -n "$http" ] || http=000
+}
+
+# failed WHAT: say why curl failed on WHAT.
+failed() {
+	if [ "$cst" -eq 63 ]; then
+		say "$1: the answer is larger than $maxsize bytes, refused"
+	else
+		say "$1 failed (curl exit $cst)"
+	fi
 }
 
 # retry_after: the seconds of the last answer's Retry-After header, when
@@ -115,7 +140,7 @@ fetch_token() {
 		retryable || break
 	done
 	if [ "$cst" -ne 0 ]; then
-		say "token request failed (curl exit $cst)"
+		failed "token request"
 		return 1
 	fi
 	if [ "$http" != 200 ]; then
@@ -162,8 +187,7 @@ call() {
 			continue
 		fi
 		retryable && continue
-		[ "$cst" -eq 0 ] || { say "request failed (curl exit $cst)";
-		    return 1; }
+		[ "$cst" -eq 0 ] || { failed request; return 1; }
 		case $http in
 		200)	;;
 		204)	return 0 ;;
@@ -217,8 +241,10 @@ pace() {
 	fi
 	[ -z "$w" ] || sleep "$w"
 	paced=1
-	[ -z "$st" ] || { now_ns >"$st.$$" && mv "$st.$$" "$st"; } ||
-	    rm -f "$st.$$"
+	# A name of mktemp's, made anew, so that nothing planted at a name
+	# known in advance is written through.
+	[ -z "$st" ] || ! pn=$(mktemp "$st.XXXXXX" 2>/dev/null) ||
+	    { now_ns >"$pn" && mv "$pn" "$st"; } || rm -f "$pn"
 }
 
 # send_all NAME: every non-empty line of standard input, called NAME in
@@ -271,8 +297,14 @@ main() {
 	esac
 	command -v curl >/dev/null 2>&1 || { say "no curl on PATH"; exit 1; }
 
+	case $maxsize in
+	''|*[!0-9]*|0*)
+		usage_error "CLARIFY_MAX_SIZE: not a number of bytes: $maxsize" ;;
+	esac
 	find_helper
 	umask 077
+	# curl and the helper hold the secret: no core dump of either.
+	ulimit -c 0 2>/dev/null || :
 	tmp=$(mktemp -d) || exit 1
 	trap 'rm -rf "$tmp"' EXIT
 	trap 'exit 2' HUP INT TERM
