@@ -578,6 +578,12 @@ csv_needs_quotes(const char *s, size_t len)
 {
 	size_t i;
 
+	/*
+	 * A reader drops a byte-order mark that opens its input, so a
+	 * field that starts with one, written first, would lose it unquoted.
+	 */
+	if (len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
+		return 1;
 	for (i = 0; i < len; i++)
 		if (s[i] == ',' || s[i] == '"' || s[i] == '\n' ||
 		    s[i] == '\r')

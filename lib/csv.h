@@ -108,7 +108,11 @@ size_t	csv_names_repeat(const struct csv_names *ix);
 
 void	csv_names_free(struct csv_names *ix);
 
-/* Does a field of these bytes need quotes on output? */
+/*
+ * Does a field of these bytes need quotes on output?  It does when it
+ * holds a comma, a quote or a line break, or starts with a UTF-8
+ * byte-order mark (which a reader drops at the start of its input).
+ */
 int	csv_needs_quotes(const char *s, size_t len);
 
 /*

@@ -614,6 +614,10 @@ test_writer(void)
 	CHECK(csv_needs_quotes("\r", 1));
 	/* Only the LEN bytes count. */
 	CHECK(!csv_needs_quotes("ab,c", 2));
+	/* A leading byte-order mark would be dropped by the reader. */
+	CHECK(csv_needs_quotes("\xef\xbb\xbf" "a", 4));
+	CHECK(!csv_needs_quotes("a\xef\xbb\xbf", 4));
+	CHECK(!csv_needs_quotes("\xef\xbb", 2));
 
 	if ((fp = open_memstream(&buf, &len)) == NULL) {
 		perror("open_memstream");
