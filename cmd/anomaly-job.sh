@@ -13,6 +13,7 @@ set -eu
 
 conf=
 tmp=
+newmodel=
 locked=0
 state=
 credentials=
@@ -236,42 +237,87 @@ busy() {
 	exit 75
 }
 
+# mklock DIR: make DIR, a lock folder; return 1 when something is there
+# already, and end the run when DIR cannot be made for another reason, a
+# state folder the job may not write or a full disk, which no wait
+# mends.
+mklock() {
+	e=$(mkdir "$1" 2>&1) && return 0
+	[ ! -e "$1" ] && [ ! -L "$1" ] || return 1
+	# Nothing there: either a lock let go of in between, which a second
+	# try takes, or a folder that cannot be written.
+	e=$(mkdir "$1" 2>&1) && return 0
+	[ ! -e "$1" ] && [ ! -L "$1" ] || return 1
+	die "cannot make the lock $1: ${e##*: }"
+}
+
+# holdlock: the lock is this run's; write its pid.
+holdlock() {
+	locked=1
+	{ echo "$$" >"$l/pid"; } 2>/dev/null || die "cannot write $l/pid"
+}
+
 # lock: hold the state folder's lock, or exit 75 when a live run has it.
 # A stale lock is taken over under a second lock, lock.take, so that
 # only one run at a time looks at it and removes it.
 lock() {
 	l=$state/lock
-	mkdir "$l" 2>/dev/null && { locked=1; echo "$$" >"$l/pid"; return; }
+	if mklock "$l"; then
+		holdlock
+		return
+	fi
 	p=$(cat "$l/pid" 2>/dev/null) || p=
 	if [ -z "$p" ] || kill -0 "$p" 2>/dev/null; then
 		busy "$p"
 	fi
-	mkdir "$l.take" 2>/dev/null || busy
+	mklock "$l.take" || busy
 	q=$(cat "$l/pid" 2>/dev/null) || q=
 	if [ "$q" != "$p" ]; then
 		rmdir "$l.take"
 		busy "$q"
 	fi
 	rm -rf "$l"
-	if ! mkdir "$l" 2>/dev/null; then
+	if ! mklock "$l"; then
 		rmdir "$l.take"
 		busy
 	fi
-	locked=1
-	echo "$$" >"$l/pid"
+	holdlock
 	rmdir "$l.take"
 	log "took over the stale lock of pid $p"
 }
 
 cleanup() {
 	[ -z "$tmp" ] || rm -rf "$tmp"
+	[ -z "$newmodel" ] || rm -f "$newmodel"
 	[ "$locked" -eq 0 ] || rm -rf "$state/lock"
+}
+
+# beside FILE: a new, empty file of mktemp's beside FILE, to be moved
+# over it: no name known in advance, where a planted link would lead the
+# write elsewhere.
+beside() {
+	# mv would move into a folder rather than over it.
+	[ ! -d "$1" ] || die "$1: a folder"
+	mktemp "$1.XXXXXX" 2>/dev/null || die "cannot write beside $1"
+}
+
+# sweep: remove what runs killed before they could move their temporary
+# files in place left in the state folder; under the lock, no other run
+# is writing one.
+sweep() {
+	for f in model mark last-anomaly signal; do
+		for t in "$state/$f".??????; do
+			[ -f "$t" ] || [ -L "$t" ] || continue
+			rm -f "$t" || die "cannot remove $t"
+		done
+	done
 }
 
 # put FILE TEXT: write TEXT into FILE whole or not at all.
 put() {
-	{ printf '%s\n' "$2" >"$1.tmp" && mv "$1.tmp" "$1"; } 2>/dev/null ||
-	    die "cannot write $1"
+	t=$(beside "$1") || exit 1
+	{ printf '%s\n' "$2" >"$t" && mv "$t" "$1"; } 2>/dev/null ||
+	    { rm -f "$t"; die "cannot write $1"; }
 }
 
 # fetch FROM TO: the item's rows in [FROM, TO) into $tmp/rows.csv.
@@ -286,7 +332,8 @@ fetch() {
 
 train() {
 	fetch "$train_from" "$end"
-	set -- -o "$state/model.new"
+	newmodel=$(beside "$state/model") || exit 1
+	set -- -o "$newmodel"
 	[ -z "$trees" ] || set -- "$@" -n "$trees"
 	[ -z "$samples" ] || set -- "$@" -s "$samples"
 	[ -z "$contamination" ] || set -- "$@" -c "$contamination"
@@ -295,8 +342,8 @@ train() {
 	# The mark first: a run that dies between the two leaves a mark
 	# without a model, and the next run trains again.
 	put "$state/mark" "$end"
-	mv "$state/model.new" "$state/model" ||
-	    die "cannot write $state/model"
+	mv "$newmodel" "$state/model" || die "cannot write $state/model"
+	newmodel=
 	log "trained on [$train_from, $end); the mark is $end"
 }
 
@@ -417,10 +464,10 @@ compose() {
 	done <<EOF
 $mail_to
 EOF
-	alert-mail "$@" "$pend/anom.csv" >"$pend/mail.eml.tmp" ||
-	    die "writing the mail failed"
-	mv "$pend/mail.eml.tmp" "$pend/mail.eml" ||
-	    die "cannot write $pend/mail.eml"
+	t=$(beside "$pend/mail.eml") || exit 1
+	alert-mail "$@" "$pend/anom.csv" >"$t" ||
+	    { rm -f "$t"; die "writing the mail failed"; }
+	mv "$t" "$pend/mail.eml" || die "cannot write $pend/mail.eml"
 }
 
 send_mail() {
@@ -453,9 +500,10 @@ score() {
 	iforest-score -m "$state/model" "$tmp/rows.csv" \
 	    >"$pend/scored.csv" || die "scoring failed"
 	# The rows are ts-fromjson's: a time and a number, nothing quoted.
-	awk -F, 'NR == 1 || $NF == 1' "$pend/scored.csv" \
-	    >"$pend/anom.csv.tmp" && mv "$pend/anom.csv.tmp" "$pend/anom.csv" ||
-	    die "cannot write $pend/anom.csv"
+	t=$(beside "$pend/anom.csv") || exit 1
+	awk -F, 'NR == 1 || $NF == 1' "$pend/scored.csv" >"$t" &&
+	    mv "$t" "$pend/anom.csv" ||
+	    { rm -f "$t"; die "cannot write $pend/anom.csv"; }
 	put "$pend/scored" "$rows"
 }
 
@@ -554,11 +602,15 @@ main() {
 	fi
 
 	umask 077
+	# ts-tojson reads the credentials file, secret and all, and
+	# clarify's curl holds the secret: no core dump of any of them.
+	ulimit -c 0 2>/dev/null || :
 	mkdir -p "$state" || die "cannot make the state folder $state"
 	trap cleanup EXIT
 	trap 'exit 2' HUP INT TERM
 	lock
 	tmp=$(mktemp -d) || die "cannot make a temporary folder"
+	sweep
 
 	if [ ! -f "$state/model" ]; then
 		train

@@ -143,13 +143,29 @@ verify "after mail"
 
 # The mark cannot be written after the mail went: the next run neither
 # mails nor inserts again.
-mkdir "$tmp/state/mark.tmp"
+# (an mv first on PATH that refuses to put the mark in place)
+mkdir "$tmp/nomark"
+realmv=$(command -v mv)
+cat >"$tmp/nomark/mv" <<EOF
+#!/bin/sh
+for a; do :; done
+case \$a in
+*/state/mark)	echo "mv: refused" >&2
+		exit 1 ;;
+esac
+exec "$realmv" "\$@"
+EOF
+chmod 755 "$tmp/nomark/mv"
+oldpath=$PATH
+PATH=$tmp/nomark:$PATH
 job 2013-12-09T06:00:00Z && fail "mark fault: exit 0"
+PATH=$oldpath
 grep -q 'cannot write .*/mark$' "$tmp/err" ||
     fail "mark fault: $(cat "$tmp/err")"
 planted 2013-12-09T05:00:00Z >"$tmp/want"
 check "mark fault" 2013-12-09T05:00:00Z 7
-rmdir "$tmp/state/mark.tmp"
+left=$(ls "$tmp/state" | grep '^mark\.')
+[ -z "$left" ] || fail "mark fault: left in the state: $left"
 n=$(grep -c 'integration.insert' "$tmp/rec/requests.log")
 job 2013-12-09T06:00:00Z || fail "after mark: $(cat "$tmp/err")"
 grep -q 'mailed before, not again' "$tmp/err" ||
