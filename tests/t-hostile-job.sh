@@ -1,0 +1,246 @@
+#!/bin/sh
+# anomaly-job and clarify against a hostile file system and server:
+#
+#	a symbolic link planted at each of the job's predictable
+#	    temporary names in the state folder (model.new, mark.tmp,
+#	    last-anomaly.tmp, signal.tmp) is not written through
+#	a link planted at the lock is not followed into another folder
+#	a state folder the job cannot write is an error that says so, not
+#	    "another run holds the lock"
+#	an answer of 300 MB to clarify is refused within seconds, with a
+#	    message, under a memory limit
+#	curl, which is given the secret, runs with core dumps disabled
+top=$(cd "$(dirname "$0")/.." && pwd)
+PATH=$top/bin:$top/tests/bin:$PATH
+LC_ALL=C
+export PATH LC_ALL
+
+command -v curl >/dev/null 2>&1 || { echo "skipped: no curl"; exit 0; }
+command -v msmtp >/dev/null 2>&1 || { echo "skipped: no msmtp"; exit 0; }
+command -v perl >/dev/null 2>&1 || { echo "skipped: no perl"; exit 0; }
+
+tmp=$(mktemp -d) || exit 2
+cpid=
+spid=
+hpid=
+cleanup() {
+	for p in $cpid $spid $hpid; do
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 2' HUP INT TERM
+rc=0
+
+fail() {
+	echo "FAIL: $*"
+	rc=1
+}
+
+ITEM=c1vcqk2005qb5nusljko
+ID=c8ktonqsahsmemfs7lv0
+HOME=$tmp/home
+XDG_CACHE_HOME=$tmp/cache
+TMPDIR=$tmp/t
+CLARIFY_WAIT=0
+CLARIFY_PACE=0
+export HOME XDG_CACHE_HOME TMPDIR CLARIFY_WAIT CLARIFY_PACE
+mkdir "$HOME" "$tmp/mail" "$tmp/t" || exit 2
+chmod 755 "$tmp"
+cd "$tmp" || exit 2
+
+# credfile PORTFILE TYPE FILE: credentials of TYPE for the server whose
+# port is in PORTFILE.
+credfile() {
+	printf '{"apiUrl":"http://127.0.0.1:%s/v1/","integration":"%s",' \
+	    "$(cat "$1")" $ID >"$3"
+	printf '"credentials":{"type":"%s","clientId":"cid",%s}}\n' \
+	    "$2" '"clientSecret":"secret"' >>"$3"
+	chmod 600 "$3"
+}
+
+waitport() {
+	n=0
+	while [ ! -s "$1" ]; do
+		n=$((n + 1))
+		[ $n -le 100 ] || { echo "no port file $1"; exit 1; }
+		sleep 0.1
+	done
+}
+
+{
+	echo "time,$ITEM"
+	{
+		awk -F, 'NR > 1 && $1 >= "2013-12-03" && $1 < "2013-12-06" {
+			sub(/ /, "T", $1)
+			print $1 "Z," $2
+		}' "$top/demo/data/machine_temperature_system_failure.csv"
+		echo "2013-12-06T00:30:00Z,500"
+		echo "2013-12-06T02:30:00Z,500"
+	} | sort
+} >data.csv
+fake-clarify -p cport -t 120 -c cid -s secret -d data.csv -r rec \
+    2>server.err &
+cpid=$!
+smtp-sink -d mail -p sport -i 120 2>sink.err &
+spid=$!
+waitport cport
+waitport sport
+credfile cport client-credentials cred.json
+printf 'account default\nhost 127.0.0.1\nport %s\nauth off\ntls off\n' \
+    "$(cat sport)" >msmtprc
+chmod 600 msmtprc
+cat >job.conf <<EOF
+credentials = $tmp/cred.json
+item = $ITEM
+input = hj-in
+name = hj
+train_from = 2013-12-03T00:00:00Z
+contamination = 0.01
+seed = 3
+lag = 0
+plot = no
+mail_from = plant@example.org
+mail_to = ops@example.org
+msmtp_config = $tmp/msmtprc
+state = $tmp/state
+EOF
+job() {
+	ANOMALY_JOB_NOW=$1 anomaly-job -c job.conf 2>>joberr
+}
+
+# Links planted at the temporary names: nothing written through them.
+mkdir -m 700 state
+echo victim >victim
+for f in model.new mark.tmp; do
+	ln -s "$tmp/victim" "state/$f"
+	job 2013-12-06T00:00:00Z || fail "train, $f: $(tail -n 3 joberr)"
+	[ "$(cat victim)" = victim ] ||
+	    fail "training wrote through a link at $f: $(head -c 40 victim)"
+	echo victim >victim
+	rm -rf state
+	mkdir -m 700 state
+done
+# (what a link did to the state is undone, so that each case stands
+# alone)
+undo_link() {
+	if [ -L "state/$1" ]; then
+		rm -f "state/$1"
+		echo "$2" >"state/$1"
+	fi
+}
+undo_link mark 2013-12-06T00:00:00Z
+[ -f state/model ] && [ ! -L state/model ] ||
+    { rm -f state/model state/mark; job 2013-12-06T00:00:00Z; }
+for f in mark.tmp last-anomaly.tmp signal.tmp; do
+	ln -s "$tmp/victim" "state/$f"
+done
+job 2013-12-06T01:00:00Z || fail "window: $(cat joberr)"
+grep -q 'found 1 anomal' joberr || fail "no anomaly: $(cat joberr)"
+[ "$(cat victim)" = victim ] ||
+    fail "a window wrote through a planted link: $(head -c 60 victim)"
+rm -f state/*.tmp
+undo_link mark 2013-12-06T01:00:00Z
+
+# A link planted at the lock, to a folder holding a dead run's pid: the
+# lock is taken over and the folder it led to left alone.
+sh -c 'exit 0' &
+dead=$!
+wait "$dead"
+mkdir elsewhere
+echo "$dead" >elsewhere/pid
+echo keep >elsewhere/keep
+ln -s "$tmp/elsewhere" state/lock
+job 2013-12-06T02:00:00Z || fail "linked lock: $(tail -n 3 joberr)"
+[ -f elsewhere/keep ] && [ "$(cat elsewhere/pid)" = "$dead" ] ||
+    fail "linked lock: the folder it led to was changed: $(ls elsewhere)"
+[ ! -e state/lock ] || fail "linked lock: still there"
+
+# A state folder the job cannot write, as a user that permissions apply
+# to.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
+	chown -R 65534:65534 "$tmp"
+	chmod 500 state
+	: >joberr
+	ANOMALY_JOB_NOW=2013-12-06T03:00:00Z setpriv --reuid=65534 \
+	    --regid=65534 --clear-groups -- anomaly-job -c job.conf 2>joberr
+	s=$?
+	[ "$s" -ne 0 ] && [ "$s" -ne 75 ] ||
+	    fail "read-only state: status $s: $(cat joberr)"
+	grep -q 'another run holds the lock' joberr &&
+	    fail "read-only state: $(cat joberr)"
+	chmod 700 state
+fi
+
+# An answer of 300 MB.
+cat >srv.pl <<'EOF'
+use IO::Socket::INET;
+my ($portfile, $mb) = @ARGV;
+my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 0,
+    Listen => 5, ReuseAddr => 1) or die "listen: $!";
+open(my $f, ">", "$portfile.tmp") or die;
+print $f $s->sockport, "\n";
+close $f;
+rename("$portfile.tmp", $portfile);
+$SIG{PIPE} = "IGNORE";
+while (my $c = $s->accept) {
+	my ($h, $len) = ("", 0);
+	while (defined(my $l = <$c>)) { $h .= $l; last if $l eq "\r\n"; }
+	$len = $1 if $h =~ /^Content-Length:\s*(\d+)/mi;
+	read($c, my $body, $len) if $len;
+	print $c "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n",
+	    "Connection: close\r\n\r\n{\"jsonrpc\":\"2.0\",\"id\":1,",
+	    "\"result\":\"";
+	my $chunk = "a" x 1048576;
+	for (1 .. $mb) { print $c $chunk or last; }
+	print $c "\"}\n";
+	close $c;
+}
+EOF
+perl srv.pl hport 300 2>/dev/null &
+hpid=$!
+waitport hport
+credfile hport basic-auth huge.json
+echo '{"jsonrpc":"2.0","method":"clarify.selectItems","id":1,"params":{}}' |
+    (ulimit -v 262144 && exec timeout 60 clarify -C huge.json rpc) \
+    >out 2>err
+s=$?
+[ "$s" -eq 1 ] || fail "300 MB answer: status $s: $(head -c 300 err)"
+grep -q '^clarify: .*larger than 268435456 bytes' err ||
+    fail "300 MB answer: $(head -c 300 err)"
+[ "$(wc -c <out)" -lt 1000000 ] ||
+    fail "300 MB answer: $(wc -c <out) bytes passed on"
+
+# curl is given the secret: no core dump of it.
+# (core dumps allowed first, so that the check means something where
+# they are off by default)
+ulimit -c unlimited 2>/dev/null || ulimit -c 1024 2>/dev/null ||
+    echo "core dumps cannot be allowed here: the check is empty"
+printf 'slow=2 1\n' >ctl
+kill "$cpid"
+wait "$cpid" 2>/dev/null
+fake-clarify -p cport2 -t 120 -c cid -s secret -d data.csv -f ctl \
+    2>server.err &
+cpid=$!
+waitport cport2
+credfile cport2 basic-auth slow.json
+echo '{"jsonrpc":"2.0","method":"clarify.selectItems","id":1,"params":{}}' |
+    clarify -C slow.json rpc >/dev/null 2>&1 &
+p=$!
+n=0
+lim=
+while [ -z "$lim" ] && [ $n -lt 40 ]; do
+	for c in $(pgrep -x curl); do
+		lim=$(grep 'core file' "/proc/$c/limits" 2>/dev/null)
+	done
+	n=$((n + 1))
+	sleep 0.05
+done
+wait "$p"
+[ -n "$lim" ] || fail "curl not seen"
+echo "$lim" | grep -q '^Max core file size  *0 ' ||
+    fail "curl, which holds the secret, may dump core: $lim"
+
+exit $rc
