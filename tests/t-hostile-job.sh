@@ -8,7 +8,7 @@
 #	a state folder the job cannot write is an error that says so, not
 #	    "another run holds the lock"
 #	an answer of 300 MB to clarify is refused within seconds, with a
-#	    message, under a memory limit
+#	    message, under a memory limit; CLARIFY_MAX_SIZE sets the bound
 #	curl, which is given the secret, runs with core dumps disabled
 top=$(cd "$(dirname "$0")/.." && pwd)
 PATH=$top/bin:$top/tests/bin:$PATH
@@ -212,6 +212,17 @@ grep -q '^clarify: .*larger than 268435456 bytes' err ||
     fail "300 MB answer: $(head -c 300 err)"
 [ "$(wc -c <out)" -lt 1000000 ] ||
     fail "300 MB answer: $(wc -c <out) bytes passed on"
+# The bound set lower, and set wrong.
+echo '{"jsonrpc":"2.0","method":"clarify.selectItems","id":1,"params":{}}' |
+    CLARIFY_MAX_SIZE=100 clarify -C cred.json rpc >out 2>err
+s=$?
+[ "$s" -eq 1 ] && grep -q 'larger than 100 bytes' err ||
+    fail "CLARIFY_MAX_SIZE=100: status $s: $(cat err)"
+echo '{"jsonrpc":"2.0","method":"clarify.selectItems","id":1,"params":{}}' |
+    CLARIFY_MAX_SIZE=1e3 clarify -C cred.json rpc >out 2>err
+s=$?
+[ "$s" -eq 2 ] && grep -q 'CLARIFY_MAX_SIZE' err ||
+    fail "CLARIFY_MAX_SIZE=1e3: status $s: $(cat err)"
 
 # curl is given the secret: no core dump of it.
 # (core dumps allowed first, so that the check means something where
