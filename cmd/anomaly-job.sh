@@ -497,8 +497,10 @@ score() {
 		return
 	fi
 	fetch "$from" "$to"
-	iforest-score -m "$state/model" "$tmp/rows.csv" \
-	    >"$pend/scored.csv" || die "scoring failed"
+	t=$(beside "$pend/scored.csv") || exit 1
+	iforest-score -m "$state/model" "$tmp/rows.csv" >"$t" ||
+	    { rm -f "$t"; die "scoring failed"; }
+	mv "$t" "$pend/scored.csv" || die "cannot write $pend/scored.csv"
 	# The rows are ts-fromjson's: a time and a number, nothing quoted.
 	t=$(beside "$pend/anom.csv") || exit 1
 	awk -F, 'NR == 1 || $NF == 1' "$pend/scored.csv" >"$t" &&
