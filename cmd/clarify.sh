@@ -73,9 +73,14 @@ post() {
 	shift 2
 	rm -f "$tmp/head" "$tmp/cst"
 	{
-		"$helper" "$c" "$cred" | curl -K - -sS --max-time "$timeout" \
-		    --max-filesize "$maxsize" -D "$tmp/head" -o - "$@"
-		echo "$?" >"$tmp/cst"
+		# (an if, which set -e leaves alone: the status is wanted)
+		if "$helper" "$c" "$cred" | curl -K - -sS \
+		    --max-time "$timeout" --max-filesize "$maxsize" \
+		    -D "$tmp/head" -o - "$@"; then
+			echo 0 >"$tmp/cst"
+		else
+			echo "$?" >"$tmp/cst"
+		fi
 	} | head -c "$((maxsize + 1))" >"$o"
 	cst=$(cat "$tmp/cst" 2>/dev/null) || cst=
 	[ -n "$cst" ] || cst=1
@@ -297,8 +302,9 @@ main() {
 	esac
 	command -v curl >/dev/null 2>&1 || { say "no curl on PATH"; exit 1; }
 
+	# (at most 15 digits, which the shell's arithmetic holds)
 	case $maxsize in
-	''|*[!0-9]*|0*)
+	''|*[!0-9]*|0*|????????????????*)
 		usage_error "CLARIFY_MAX_SIZE: not a number of bytes: $maxsize" ;;
 	esac
 	find_helper
