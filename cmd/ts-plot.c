@@ -172,8 +172,8 @@ parse_options(int argc, char *argv[], struct options *o)
 		case 'T':
 			if (num_double(optarg, &o->threshold) != NULL ||
 			    o->threshold < 0 || o->threshold > 1) {
-				diag_warn("threshold must be a number from 0"
-				    " to 1, not \"%s\"", optarg);
+				diag_warn("-T: the threshold must be a number"
+				    " from 0 to 1, not \"%s\"", optarg);
 				return diag_usage(usage_text);
 			}
 			o->score = 1;

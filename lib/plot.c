@@ -35,11 +35,13 @@
 #define BOLD_ADVANCE	(FONT_ADVANCE + 1)
 #define DOT_R2		10	/* an anomaly: a disc of radius sqrt(10) */
 #define SDOT_R2		5	/* on the score panel */
+#define SDOT_DENSE	2	/* there, when the anomalies are dense */
 #define MARK		9	/* an anomaly with no value: a bar this tall */
 #define DASH		6	/* the threshold: DASH on, GAP off */
 #define DASH_GAP	4
 #define SAMPLE		16	/* a line in the legend */
 #define ITEM_GAP	16	/* between items of the legend */
+#define NO_DATA		"no data"	/* in a panel with nothing to draw */
 
 const uint8_t plot_palette[PLOT_NCOLOUR][3] = {
 	{ 255, 255, 255 },	/* PLOT_BG */
@@ -150,19 +152,63 @@ sci_label(char *buf, int64_t n, int k)
 	snprintf(buf + at, PLOT_LABELSZ - (size_t)at, "e%d", k + nd - 1);
 }
 
+/* The length of fixed_label's text for N times ten to the K. */
+static int
+fixed_len(int64_t n, int k)
+{
+	char d[24];
+	int nd = digits(d, magnitude(n)), len = n < 0;
+
+	if (k >= 0)
+		return len + nd + (n != 0 ? k : 0);
+	if (nd <= -k)
+		return len + 2 - k;
+	return len + nd + 1;
+}
+
+/* The length of sci_label's text for N times ten to the K. */
+static int
+sci_len(int64_t n, int k)
+{
+	char buf[PLOT_LABELSZ];
+
+	sci_label(buf, n, k);
+	return (int)strlen(buf);
+}
+
+/*
+ * The tick I times the step M times ten to the K.  Dividing by a power
+ * of ten that is exact keeps 0.3 as 0.3; below 1e-300 the power itself
+ * would be out of range, so it is taken in two steps.
+ */
+static double
+tick_value(int64_t i, int m, int k)
+{
+	double n = (double)(i * m);
+
+	if (k >= 0)
+		return n * pow(10, k);
+	if (k >= -300)
+		return n / pow(10, -k);
+	return n / 1e300 / pow(10, -k - 300);
+}
+
 void
 plot_value_axis(double lo, double hi, int length, struct plot_axis *ax)
 {
 	static const int mant[] = { 1, 2, 5, 10 };
 	double mid = lo / 2 + hi / 2, half = hi / 2 - lo / 2, raw, p, v;
-	int64_t i, i0, i1, nmax;
-	char d[24];
-	int maxticks, k, m = 1, j, fixed;
+	int64_t i, i0, i1;
+	int maxticks, k, m = 1, j, fixed, flen = 0, slen = 0;
 
 	ax->n = 0;
-	if (half <= fabs(mid) * 1e-13 || half < 1e-200) {
-		/* Constant, or as good as: a range around the value. */
-		if (fabs(mid) < 1e-200) {
+	/*
+	 * Constant, or as good as: a range around the value.  Ticks finer
+	 * than 1e-306 would be subnormal numbers, too coarse to tell apart,
+	 * so a range under 1e-305 counts as a constant too.
+	 */
+	if (half <= fabs(mid) * 1e-13 || half < 1e-305) {
+		if (fabs(mid) / 20 < 1e-305) {
 			mid = 0;
 			half = 1;
 		} else
@@ -196,20 +242,46 @@ plot_value_axis(double lo, double hi, int length, struct plot_axis *ax)
 	}
 	if (!isfinite(m * p))
 		m = 1;
-	if (fabs(ax->lo / (m * p)) > 1e18 || fabs(ax->hi / (m * p)) > 1e18)
-		return;		/* cannot happen for a range this wide */
-	i0 = (int64_t)ceil(ax->lo / (m * p));
-	i1 = (int64_t)floor(ax->hi / (m * p));
+	for (j = 0;; j++) {
+		if (fabs(ax->lo / (m * p)) > 1e18 ||
+		    fabs(ax->hi / (m * p)) > 1e18)
+			return;	/* cannot happen for a range this wide */
+		i0 = (int64_t)ceil(ax->lo / (m * p));
+		i1 = (int64_t)floor(ax->hi / (m * p));
+		/* One tick gives no scale: a finer step, down to a tenth. */
+		if (i1 > i0 || j == 3 || k <= -306)
+			break;
+		if (m == 5)
+			m = 2;
+		else if (m == 2)
+			m = 1;
+		else {
+			m = 5;
+			k--;
+			p = pow(10, k);
+		}
+	}
 
-	/* Fixed-point labels while they stay short; else "2e9". */
-	nmax = (int64_t)(magnitude(i0) > magnitude(i1) ? magnitude(i0) :
-	    magnitude(i1)) * m;
-	fixed = k >= -6 && digits(d, (uint64_t)nmax) + k <= 9;
+	/*
+	 * Plain numbers unless "2e9" is shorter: the longest label of each
+	 * form decides, and a tie goes to the plain one.
+	 */
+	for (i = i0; i <= i1 && i - i0 < PLOT_MAXTICKS; i++) {
+		if (fixed_len(i * m, k) > flen)
+			flen = fixed_len(i * m, k);
+		if (sci_len(i * m, k) > slen)
+			slen = sci_len(i * m, k);
+	}
+	fixed = flen <= slen && flen < PLOT_LABELSZ;
 	for (i = i0; i <= i1 && ax->n < PLOT_MAXTICKS; i++) {
-		v = k >= 0 ? (double)(i * m) * p :
-		    (double)(i * m) / pow(10, -k);
+		v = tick_value(i, m, k);
 		if (!isfinite(v))
 			continue;
+		/* The end ticks lie inside, but rounding may put them out. */
+		if (v < ax->lo)
+			v = ax->lo;
+		if (v > ax->hi)
+			v = ax->hi;
 		ax->tick[ax->n].v = v;
 		ax->tick[ax->n].t = 0;
 		if (fixed)
@@ -612,6 +684,225 @@ plot_y(const struct plot_axis *ax, const struct plot_rect *r, double v)
 	return (int)y;
 }
 
+/* ---- what both renderers draw, as a list of parts ---- */
+
+/*
+ * The legend's items, right to left from the panel's right edge: a
+ * sample (a line, a dot or a dashed line) and its text.
+ */
+enum sample { S_LINE, S_DOT, S_DASH };
+
+struct item {
+	enum sample sample;
+	int	 colour;
+	char	*text;		/* malloc'ed */
+	int	 x, y;	/* where the sample starts; the top of its text */
+};
+
+#define NITEM	4
+
+/* The width of item IT in the legend: its sample and its text. */
+static int
+item_width(const struct item *it)
+{
+	return SAMPLE + 4 + font_width(it->text, strlen(it->text));
+}
+
+/*
+ * Place the N items of the legend in rows right-aligned on the panel's
+ * right edge, from pl->legend_y down: as many in a row as fit between the
+ * margin and the edge, the rest on the next, so that no item is cut.  An
+ * item wider than the whole picture starts at the margin and is cut at
+ * the picture's edge.  Returns the number of rows.
+ */
+static int
+place_legend(const struct plot *pl, struct item *it, size_t n)
+{
+	size_t i, first = 0, j;
+	int room = pl->area.x1 + 1 - MARGIN, w = 0, rows = 0, x;
+
+	for (i = 0; i <= n; i++) {
+		if (i < n && (i == first || w + ITEM_GAP + item_width(&it[i]) <=
+		    room)) {
+			w += (i == first ? 0 : ITEM_GAP) + item_width(&it[i]);
+			continue;
+		}
+		if (i == first)
+			break;
+		x = pl->area.x1 + 1 - w;
+		if (x < MARGIN)
+			x = MARGIN;
+		for (j = first; j < i; j++) {
+			it[j].x = x;
+			it[j].y = pl->legend_y + rows * FONT_LINE;
+			x += item_width(&it[j]) + ITEM_GAP;
+		}
+		rows++;
+		first = i;
+		w = 0;
+		if (i < n)
+			i--;
+	}
+	return rows;
+}
+
+
+static int
+legend(const struct plot *pl, struct item *it, size_t *nit, struct err *e)
+{
+	char num[NUM_BUFSZ + 16];
+	size_t i, n = 0;
+	int x;
+
+	it[n].sample = S_LINE;
+	it[n].colour = PLOT_SERIES;
+	it[n++].text = strdup(pl->spec.name != NULL ? pl->spec.name :
+	    "value");
+	if (pl->spec.anomalies) {
+		if (pl->nanomaly == 0)
+			snprintf(num, sizeof num, "no anomaly");
+		else
+			snprintf(num, sizeof num, "%zu anomal%s",
+			    pl->nanomaly, pl->nanomaly == 1 ? "y" : "ies");
+		it[n].sample = S_DOT;
+		it[n].colour = PLOT_ANOMALY;
+		it[n++].text = strdup(num);
+	}
+	if (pl->spec.score) {
+		it[n].sample = S_LINE;
+		it[n].colour = PLOT_SCORE;
+		it[n++].text = strdup("score");
+	}
+	if (pl->spec.score && pl->spec.threshold_set) {
+		/* Three decimals tell it from the scores well enough. */
+		memcpy(num, "threshold ", 10);
+		x = 10 + (int)num_fixed(num + 10, pl->spec.threshold, 3);
+		while (num[x - 1] == '0')
+			num[--x] = '\0';
+		if (num[x - 1] == '.')
+			num[--x] = '\0';
+		it[n].sample = S_DASH;
+		it[n].colour = PLOT_THRESHOLD;
+		it[n++].text = strdup(num);
+	}
+	*nit = n;
+	for (i = 0; i < n; i++)
+		if (it[i].text == NULL) {
+			while (n > 0)
+				free(it[--n].text);
+			return err_set(e, 0, 0, "out of memory");
+		}
+
+	place_legend(pl, it, n);
+	return 0;
+}
+
+static void
+free_legend(struct item *it, size_t n)
+{
+	while (n > 0)
+		free(it[--n].text);
+}
+
+/*
+ * The title as pieces of text, each on one line: the title in bold and
+ * the subtitle after it when both fit the width, else the subtitle on a
+ * line of its own; a piece too long for a line is broken at spaces.
+ * There are at most MAXLINES lines: the last holds the rest, cut at the
+ * picture's edge, as is a word longer than a line.
+ */
+#define MAXLINES	4
+#define MAXPIECES	(MAXLINES + 1)
+
+struct piece {
+	const char *s;
+	size_t	 len;
+	int	 bold;
+	int	 x, line;
+};
+
+/* The width of the LEN bytes at S, in bold when BOLD. */
+static int
+piece_width(const char *s, size_t len, int bold)
+{
+	size_t n = font_chars(s, len);
+
+	if (!bold)
+		return font_width(s, len);
+	return n == 0 ? 0 : (int)n * BOLD_ADVANCE;
+}
+
+/*
+ * Add the text S, in bold when BOLD, to the pieces from line *LINE at X,
+ * breaking it at spaces to keep within ROOM pixels of the margin.
+ */
+static void
+add_pieces(const char *s, int bold, int room, struct piece *p, size_t *np,
+    int *line, int x)
+{
+	size_t len = strlen(s), take, i;
+
+	while (len > 0 && *np < MAXPIECES) {
+		take = len;
+		if (*line < MAXLINES - 1 &&
+		    x + piece_width(s, len, bold) > room) {
+			/* The longest start ending before a space that fits. */
+			take = 0;
+			for (i = 1; i < len; i++)
+				if (s[i] == ' ' && x + piece_width(s, i,
+				    bold) <= room)
+					take = i;
+			if (take == 0) {
+				/* A first word too long: cut, alone. */
+				for (take = 1; take < len && s[take] != ' ';
+				    take++)
+					;
+			}
+		}
+		p[*np].s = s;
+		p[*np].len = take;
+		p[*np].bold = bold;
+		p[*np].x = MARGIN + x;
+		p[*np].line = *line;
+		(*np)++;
+		s += take;
+		len -= take;
+		while (len > 0 && *s == ' ') {
+			s++;
+			len--;
+		}
+		if (len > 0)
+			(*line)++;
+		x = 0;
+	}
+}
+
+/* The pieces of the title at P; returns the number of lines. */
+static int
+place_title(const struct plot *pl, struct piece *p, size_t *np)
+{
+	const char *t = pl->spec.title, *sub = pl->spec.subtitle;
+	int room = pl->spec.width - 2 * MARGIN, line = 0, tw;
+
+	*np = 0;
+	if (t == NULL)
+		t = "";
+	tw = piece_width(t, strlen(t), 1);
+	if (sub != NULL && tw + FONT_ADVANCE + piece_width(sub, strlen(sub),
+	    0) <= room) {
+		add_pieces(t, 1, room, p, np, &line, 0);
+		add_pieces(sub, 0, room, p, np, &line, tw + FONT_ADVANCE);
+		return 1;
+	}
+	add_pieces(t, 1, room, p, np, &line, 0);
+	if (sub != NULL && *sub != '\0' && line < MAXLINES - 1) {
+		if (*np > 0)
+			line++;
+		add_pieces(sub, 0, room, p, np, &line, 0);
+	}
+	return *np == 0 ? 1 : line + 1;
+}
+
 /* ---- layout ---- */
 
 static int
@@ -632,8 +923,10 @@ plot_layout(struct plot *pl, const struct plot_spec *spec,
     const struct plot_point *p, size_t n, struct err *e)
 {
 	double vlo = 0, vhi = 0, slo = 0, shi = 0;
-	int have_v = 0, have_s = 0, top, bottom, sh, left, w;
-	size_t i;
+	int have_v = 0, have_s = 0, top, bottom, sh, left, w, rows;
+	struct piece piece[MAXPIECES];
+	struct item it[NITEM];
+	size_t i, npiece, nit;
 
 	if (spec->width < PLOT_MINWIDTH || spec->width > PLOT_MAXWIDTH)
 		return err_set(e, 0, 0, "width %d is out of range: %d to %d",
@@ -680,10 +973,19 @@ plot_layout(struct plot *pl, const struct plot_spec *spec,
 	if (plot_gap(p, n, &pl->gap, e) == -1)
 		return -1;
 
-	/* Rows: title, legend, the panels, then two rows of time labels. */
+	/*
+	 * Rows: the title's lines, the legend's, the panels, then two rows
+	 * of time labels.  The legend needs the panels' right edge.
+	 */
+	pl->area.x1 = pl->sarea.x1 = spec->width - 1 - RIGHT;
 	pl->title_y = MARGIN;
-	pl->legend_y = pl->title_y + FONT_LINE + 4;
-	top = pl->legend_y + FONT_LINE + 6;
+	pl->legend_y = pl->title_y + place_title(pl, piece, &npiece) *
+	    FONT_LINE + 4;
+	if (legend(pl, it, &nit, e) == -1)
+		return -1;
+	rows = place_legend(pl, it, nit);
+	free_legend(it, nit);
+	top = pl->legend_y + rows * FONT_LINE + 6;
 	bottom = spec->height - 1 - (TICK + LABEL_GAP + 2 * FONT_LINE +
 	    MARGIN / 2);
 	pl->label_y = bottom + 1 + TICK + LABEL_GAP;
@@ -695,10 +997,16 @@ plot_layout(struct plot *pl, const struct plot_spec *spec,
 		pl->sarea.y0 = bottom - sh + 1;
 		pl->area.y1 = pl->sarea.y0 - PANEL_GAP - 1;
 	}
+	/* With nothing to draw, the axis has no ticks to invent. */
 	plot_value_axis(vlo, vhi, pl->area.y1 - pl->area.y0, &pl->value);
-	if (spec->score)
+	if (!have_v)
+		pl->value.n = 0;
+	if (spec->score) {
 		plot_value_axis(slo, shi, pl->sarea.y1 - pl->sarea.y0,
 		    &pl->score);
+		if (!have_s && !spec->threshold_set)
+			pl->score.n = 0;
+	}
 
 	/* Columns: the value labels, then the panels. */
 	w = widest(&pl->value);
@@ -714,105 +1022,57 @@ plot_layout(struct plot *pl, const struct plot_spec *spec,
 	return 0;
 }
 
-/* ---- what both renderers draw, as a list of parts ---- */
-
 /*
- * The legend's items, right to left from the panel's right edge: a
- * sample (a line, a dot or a dashed line) and its text.
+ * The left edge of label S centred on column X, kept in the picture with
+ * a margin to spare on the right.
  */
-enum sample { S_LINE, S_DOT, S_DASH };
-
-struct item {
-	enum sample sample;
-	int	 colour;
-	char	*text;		/* malloc'ed */
-	int	 x;		/* where the sample starts */
-};
-
-#define NITEM	4
-
-static int
-legend(const struct plot *pl, struct item *it, size_t *nit, struct err *e)
-{
-	char num[NUM_BUFSZ + 16], *s;
-	size_t i, n = 0;
-	int x;
-
-	it[n].sample = S_LINE;
-	it[n].colour = PLOT_SERIES;
-	it[n++].text = strdup(pl->spec.name != NULL ? pl->spec.name :
-	    "value");
-	if (pl->spec.anomalies) {
-		if (pl->nanomaly == 0)
-			snprintf(num, sizeof num, "no anomaly");
-		else
-			snprintf(num, sizeof num, "%zu anomal%s",
-			    pl->nanomaly, pl->nanomaly == 1 ? "y" : "ies");
-		it[n].sample = S_DOT;
-		it[n].colour = PLOT_ANOMALY;
-		it[n++].text = strdup(num);
-	}
-	if (pl->spec.score) {
-		it[n].sample = S_LINE;
-		it[n].colour = PLOT_SCORE;
-		it[n++].text = strdup("score");
-	}
-	if (pl->spec.score && pl->spec.threshold_set) {
-		/* Three decimals tell it from the scores well enough. */
-		memcpy(num, "threshold ", 10);
-		x = 10 + (int)num_fixed(num + 10, pl->spec.threshold, 3);
-		while (num[x - 1] == '0')
-			num[--x] = '\0';
-		if (num[x - 1] == '.')
-			num[--x] = '\0';
-		it[n].sample = S_DASH;
-		it[n].colour = PLOT_THRESHOLD;
-		it[n++].text = strdup(num);
-	}
-	*nit = n;
-	for (i = 0; i < n; i++)
-		if (it[i].text == NULL) {
-			while (n > 0)
-				free(it[--n].text);
-			return err_set(e, 0, 0, "out of memory");
-		}
-
-	/* Right-aligned; if it does not fit, it starts at the left edge. */
-	x = pl->area.x1 + 1;
-	for (i = n; i-- > 0; ) {
-		s = it[i].text;
-		x -= SAMPLE + 4 + font_width(s, strlen(s));
-		if (i + 1 < n)
-			x -= ITEM_GAP;
-	}
-	if (x < MARGIN)
-		x = MARGIN;
-	for (i = 0; i < n; i++) {
-		it[i].x = x;
-		x += SAMPLE + 4 + font_width(it[i].text,
-		    strlen(it[i].text)) + ITEM_GAP;
-	}
-	return 0;
-}
-
-static void
-free_legend(struct item *it, size_t n)
-{
-	while (n > 0)
-		free(it[--n].text);
-}
-
-/* The left edge of label S centred on column X, kept in the picture. */
 static int
 label_x(const struct plot *pl, int x, const char *s)
 {
 	int w = font_width(s, strlen(s)), lx = x - w / 2;
 
-	if (lx + w > pl->spec.width - 2)
-		lx = pl->spec.width - 2 - w;
+	if (lx + w > pl->spec.width - MARGIN)
+		lx = pl->spec.width - MARGIN - w;
 	if (lx < 1)
 		lx = 1;
 	return lx;
+}
+
+/* Has series WHICH a point to draw? */
+static int
+has_data(const struct plot *pl, enum plot_which which)
+{
+	size_t i;
+
+	for (i = 0; i < pl->n; i++)
+		if (!isnan(which == PLOT_VALUE ? pl->p[i].v : pl->p[i].score))
+			return 1;
+	return 0;
+}
+
+/* Where "no data" goes in the panel R: the top left of its text. */
+static void
+no_data_at(const struct plot_rect *r, int *x, int *y)
+{
+	*x = (r->x0 + r->x1) / 2 - font_width(NO_DATA, strlen(NO_DATA)) / 2;
+	*y = (r->y0 + r->y1) / 2 - FONT_ASCENT / 2;
+}
+
+/*
+ * Are the anomalies dense: more of them with a value than a quarter of
+ * the panel's columns?  Their dots would then cover the line, so they
+ * are drawn as rings, under the line instead of over it.
+ */
+static int
+dense(const struct plot *pl)
+{
+	size_t i, n = 0, cols = (size_t)(pl->area.x1 - pl->area.x0 + 1);
+
+	for (i = 0; i < pl->n; i++)
+		if (pl->p[i].anomaly == 1 && !isnan(pl->p[i].v) &&
+		    ++n > cols / 4)
+			return 1;
+	return 0;
 }
 
 /* ---- the PNG renderer ---- */
@@ -904,11 +1164,12 @@ rect(struct canvas *c, const struct plot_rect *r, int colour)
 	vline(c, r->x1, r->y0, r->y1, colour);
 }
 
-/* Set S with its top left at X, Y; returns the x after it. */
+/* Set the LEN bytes at S with their top left at X, Y; returns the x after. */
 static int
-text(struct canvas *c, int x, int y, const char *s, int colour, int bold)
+textn(struct canvas *c, int x, int y, const char *s, size_t len, int colour,
+    int bold)
 {
-	size_t i = 0, len = strlen(s);
+	size_t i = 0;
 	unsigned g;
 	int gx, gy;
 
@@ -927,6 +1188,12 @@ text(struct canvas *c, int x, int y, const char *s, int colour, int bold)
 		x += bold ? BOLD_ADVANCE : FONT_ADVANCE;
 	}
 	return x;
+}
+
+static int
+text(struct canvas *c, int x, int y, const char *s, int colour, int bold)
+{
+	return textn(c, x, y, s, strlen(s), colour, bold);
 }
 
 static int
@@ -1019,8 +1286,22 @@ dashed(struct canvas *c, int x0, int x1, int y, int colour)
 			put(c, x, y, colour);
 }
 
+/* A ring of radius about 3, two pixels thick, open in the middle. */
 static void
-draw_anomalies(struct canvas *c, const struct plot *pl)
+ring(struct canvas *c, int x, int y, int colour)
+{
+	int dx, dy, d2;
+
+	for (dy = -3; dy <= 3; dy++)
+		for (dx = -3; dx <= 3; dx++) {
+			d2 = dx * dx + dy * dy;
+			if (d2 > 4 && d2 <= DOT_R2)
+				put(c, x + dx, y + dy, colour);
+		}
+}
+
+static void
+draw_anomalies(struct canvas *c, const struct plot *pl, int rings)
 {
 	const struct plot_point *p;
 	size_t i;
@@ -1038,23 +1319,26 @@ draw_anomalies(struct canvas *c, const struct plot *pl)
 			    PLOT_ANOMALY);
 			vline(c, x + 1, pl->area.y1 - MARK, pl->area.y1,
 			    PLOT_ANOMALY);
-		} else
+		} else if (rings)
+			ring(c, x, plot_y(&pl->value, &pl->area, p->v),
+			    PLOT_ANOMALY);
+		else
 			disc(c, x, plot_y(&pl->value, &pl->area, p->v),
 			    DOT_R2, PLOT_ANOMALY);
 		if (pl->spec.score && !isnan(p->score))
 			disc(c, x, plot_y(&pl->score, &pl->sarea, p->score),
-			    SDOT_R2, PLOT_ANOMALY);
+			    rings ? SDOT_DENSE : SDOT_R2, PLOT_ANOMALY);
 	}
 }
 
 static void
-draw_legend(struct canvas *c, const struct plot *pl, const struct item *it,
-    size_t n)
+draw_legend(struct canvas *c, const struct item *it, size_t n, int rings)
 {
 	size_t i;
-	int y = pl->legend_y + FONT_ASCENT / 2;
+	int y;
 
 	for (i = 0; i < n; i++) {
+		y = it[i].y + FONT_ASCENT / 2;
 		switch (it[i].sample) {
 		case S_LINE:
 			hline(c, it[i].x, it[i].x + SAMPLE - 1, y,
@@ -1063,8 +1347,12 @@ draw_legend(struct canvas *c, const struct plot *pl, const struct item *it,
 			    it[i].colour);
 			break;
 		case S_DOT:
-			disc(c, it[i].x + SAMPLE / 2, y, DOT_R2,
-			    it[i].colour);
+			if (rings)
+				ring(c, it[i].x + SAMPLE / 2, y,
+				    it[i].colour);
+			else
+				disc(c, it[i].x + SAMPLE / 2, y, DOT_R2,
+				    it[i].colour);
 			break;
 		case S_DASH:
 			dashed(c, it[i].x, it[i].x + SAMPLE - 1, y,
@@ -1073,20 +1361,21 @@ draw_legend(struct canvas *c, const struct plot *pl, const struct item *it,
 			    it[i].colour);
 			break;
 		}
-		text(c, it[i].x + SAMPLE + 4, pl->legend_y, it[i].text,
-		    PLOT_INK, 0);
+		text(c, it[i].x + SAMPLE + 4, it[i].y, it[i].text, PLOT_INK,
+		    0);
 	}
 }
 
 static void
 draw_title(struct canvas *c, const struct plot *pl)
 {
-	int x;
+	struct piece p[MAXPIECES];
+	size_t i, n;
 
-	x = text(c, MARGIN, pl->title_y, pl->spec.title, PLOT_INK, 1);
-	if (pl->spec.subtitle != NULL)
-		text(c, x + FONT_ADVANCE, pl->title_y, pl->spec.subtitle,
-		    PLOT_INK, 0);
+	place_title(pl, p, &n);
+	for (i = 0; i < n; i++)
+		textn(c, p[i].x, pl->title_y + p[i].line * FONT_LINE, p[i].s,
+		    p[i].len, PLOT_INK, p[i].bold);
 }
 
 unsigned char *
@@ -1098,7 +1387,7 @@ plot_png(const struct plot *pl, size_t *len, struct err *e)
 	size_t nit = 0;
 	const struct plot_rect *low = pl->spec.score ? &pl->sarea : &pl->area;
 	unsigned char *out = NULL;
-	int y;
+	int x, y, rings;
 
 	c.w = pl->spec.width;
 	c.h = pl->spec.height;
@@ -1118,6 +1407,8 @@ plot_png(const struct plot *pl, size_t *len, struct err *e)
 		rect(&c, &pl->sarea, PLOT_FRAME);
 	draw_time_labels(&c, pl, low);
 
+	if ((rings = dense(pl)))
+		draw_anomalies(&c, pl, 1);
 	if (draw_series(&c, pl, PLOT_VALUE, &pl->area, &pl->value,
 	    PLOT_SERIES, e) == -1)
 		goto out;
@@ -1132,9 +1423,18 @@ plot_png(const struct plot *pl, size_t *len, struct err *e)
 		    PLOT_SCORE, e) == -1)
 			goto out;
 	}
-	draw_anomalies(&c, pl);
+	if (!rings)
+		draw_anomalies(&c, pl, 0);
+	if (!has_data(pl, PLOT_VALUE)) {
+		no_data_at(&pl->area, &x, &y);
+		text(&c, x, y, NO_DATA, PLOT_INK, 0);
+	}
+	if (pl->spec.score && !has_data(pl, PLOT_SCORES)) {
+		no_data_at(&pl->sarea, &x, &y);
+		text(&c, x, y, NO_DATA, PLOT_INK, 0);
+	}
 	draw_title(&c, pl);
-	draw_legend(&c, pl, it, nit);
+	draw_legend(&c, it, nit, rings);
 
 	img.width = (uint32_t)c.w;
 	img.height = (uint32_t)c.h;
@@ -1210,9 +1510,9 @@ addf(struct buf *b, const char *fmt, ...)
 
 /* Text for XML: escaped, control characters and bad UTF-8 as U+FFFD. */
 static void
-add_text(struct buf *b, const char *s)
+add_textn(struct buf *b, const char *s, size_t len)
 {
-	size_t i = 0, len = strlen(s), n;
+	size_t i = 0, n;
 	unsigned char ch;
 
 	while (i < len) {
@@ -1233,6 +1533,12 @@ add_text(struct buf *b, const char *s)
 			adds(b, "\xef\xbf\xbd");
 		i++;
 	}
+}
+
+static void
+add_text(struct buf *b, const char *s)
+{
+	add_textn(b, s, strlen(s));
 }
 
 static const char *
@@ -1377,7 +1683,7 @@ svg_time_labels(struct buf *b, const struct plot *pl,
 }
 
 static void
-svg_anomalies(struct buf *b, const struct plot *pl)
+svg_anomalies(struct buf *b, const struct plot *pl, int rings)
 {
 	const struct plot_point *p;
 	size_t i;
@@ -1405,23 +1711,29 @@ svg_anomalies(struct buf *b, const struct plot *pl)
 			addf(b, "<rect x=\"%d\" y=\"%d\" width=\"3\""
 			    " height=\"%d\" fill=\"%s\"/>\n", x - 1,
 			    pl->area.y1 - MARK, MARK + 1, hex(PLOT_ANOMALY));
+		else if (rings)
+			addf(b, "<circle cx=\"%d.5\" cy=\"%d.5\" r=\"2.6\""
+			    " fill=\"none\" stroke=\"%s\""
+			    " stroke-width=\"1.2\"/>\n", x, y,
+			    hex(PLOT_ANOMALY));
 		else
 			addf(b, "<circle cx=\"%d.5\" cy=\"%d.5\" r=\"3.2\""
 			    " fill=\"%s\"/>\n", x, y, hex(PLOT_ANOMALY));
 		if (sy >= 0)
-			addf(b, "<circle cx=\"%d.5\" cy=\"%d.5\" r=\"2.3\""
-			    " fill=\"%s\"/>\n", x, sy, hex(PLOT_ANOMALY));
+			addf(b, "<circle cx=\"%d.5\" cy=\"%d.5\" r=\"%s\""
+			    " fill=\"%s\"/>\n", x, sy, rings ? "1.5" : "2.3",
+			    hex(PLOT_ANOMALY));
 	}
 }
 
 static void
-svg_legend(struct buf *b, const struct plot *pl, const struct item *it,
-    size_t n)
+svg_legend(struct buf *b, const struct item *it, size_t n, int rings)
 {
 	size_t i;
-	int y = pl->legend_y + FONT_ASCENT / 2;
+	int y;
 
 	for (i = 0; i < n; i++) {
+		y = it[i].y + FONT_ASCENT / 2;
 		switch (it[i].sample) {
 		case S_LINE:
 			addf(b, "<path fill=\"none\" stroke=\"%s\""
@@ -1430,9 +1742,17 @@ svg_legend(struct buf *b, const struct plot *pl, const struct item *it,
 			    it[i].x, y + 1, SAMPLE);
 			break;
 		case S_DOT:
-			addf(b, "<circle cx=\"%d.5\" cy=\"%d.5\" r=\"3.2\""
-			    " fill=\"%s\"/>\n", it[i].x + SAMPLE / 2, y,
-			    hex(it[i].colour));
+			if (rings)
+				addf(b, "<circle cx=\"%d.5\" cy=\"%d.5\""
+				    " r=\"2.6\" fill=\"none\" stroke=\"%s\""
+				    " stroke-width=\"1.2\"/>\n",
+				    it[i].x + SAMPLE / 2, y,
+				    hex(it[i].colour));
+			else
+				addf(b, "<circle cx=\"%d.5\" cy=\"%d.5\""
+				    " r=\"3.2\" fill=\"%s\"/>\n",
+				    it[i].x + SAMPLE / 2, y,
+				    hex(it[i].colour));
 			break;
 		case S_DASH:
 			addf(b, "<path fill=\"none\" stroke=\"%s\""
@@ -1442,8 +1762,36 @@ svg_legend(struct buf *b, const struct plot *pl, const struct item *it,
 			    y + 1, SAMPLE);
 			break;
 		}
-		svg_text(b, it[i].x + SAMPLE + 4, pl->legend_y, NULL,
-		    it[i].text, NULL);
+		svg_text(b, it[i].x + SAMPLE + 4, it[i].y, NULL, it[i].text,
+		    NULL);
+	}
+}
+
+static void
+svg_title(struct buf *b, const struct plot *pl)
+{
+	struct piece p[MAXPIECES];
+	size_t i, n;
+
+	/*
+	 * The subtitle on the title's line flows after it, as the viewer's
+	 * bold font is not as wide as the bitmap's.
+	 */
+	place_title(pl, p, &n);
+	for (i = 0; i < n; i++) {
+		addf(b, "<text x=\"%d\" y=\"%d\">", p[i].x, pl->title_y +
+		    p[i].line * FONT_LINE + FONT_ASCENT);
+		if (p[i].bold)
+			adds(b, "<tspan font-weight=\"bold\">");
+		add_textn(b, p[i].s, p[i].len);
+		if (p[i].bold)
+			adds(b, "</tspan>");
+		if (i + 1 < n && p[i + 1].line == p[i].line) {
+			adds(b, " ");
+			add_textn(b, p[i + 1].s, p[i + 1].len);
+			i++;
+		}
+		adds(b, "</text>\n");
 	}
 }
 
@@ -1454,7 +1802,7 @@ plot_svg(const struct plot *pl, size_t *len, struct err *e)
 	struct item it[NITEM];
 	size_t nit = 0;
 	const struct plot_rect *low = pl->spec.score ? &pl->sarea : &pl->area;
-	int w = pl->spec.width, h = pl->spec.height, y;
+	int w = pl->spec.width, h = pl->spec.height, x, y, rings;
 
 	if (legend(pl, it, &nit, e) == -1)
 		return NULL;
@@ -1469,6 +1817,8 @@ plot_svg(const struct plot *pl, size_t *len, struct err *e)
 	if (pl->spec.score)
 		svg_grid(&b, pl, &pl->sarea, &pl->score);
 	svg_time_labels(&b, pl, low);
+	if ((rings = dense(pl)))
+		svg_anomalies(&b, pl, 1);
 	if (svg_series(&b, pl, PLOT_VALUE, &pl->area, &pl->value,
 	    PLOT_SERIES, e) == -1)
 		goto fail;
@@ -1485,17 +1835,18 @@ plot_svg(const struct plot *pl, size_t *len, struct err *e)
 		    PLOT_SCORE, e) == -1)
 			goto fail;
 	}
-	svg_anomalies(&b, pl);
-	addf(&b, "<text x=\"%d\" y=\"%d\"><tspan font-weight=\"bold\">",
-	    MARGIN, pl->title_y + FONT_ASCENT);
-	add_text(&b, pl->spec.title);
-	adds(&b, "</tspan>");
-	if (pl->spec.subtitle != NULL) {
-		adds(&b, " ");
-		add_text(&b, pl->spec.subtitle);
+	if (!rings)
+		svg_anomalies(&b, pl, 0);
+	if (!has_data(pl, PLOT_VALUE)) {
+		no_data_at(&pl->area, &x, &y);
+		svg_text(&b, x, y, NULL, NO_DATA, NULL);
 	}
-	adds(&b, "</text>\n");
-	svg_legend(&b, pl, it, nit);
+	if (pl->spec.score && !has_data(pl, PLOT_SCORES)) {
+		no_data_at(&pl->sarea, &x, &y);
+		svg_text(&b, x, y, NULL, NO_DATA, NULL);
+	}
+	svg_title(&b, pl);
+	svg_legend(&b, it, nit, rings);
 	adds(&b, "</svg>\n");
 	if (b.nomem) {
 		err_set(e, 0, 0, "out of memory");

@@ -293,4 +293,56 @@ grep -q 'write error' "$tmp/pipe.err" ||
 sh -c 'ts-plot -S "$1" 2>"$2" | head -c 1 >/dev/null' sh "$tmp/many.csv" \
     "$tmp/quiet.err"
 [ -s "$tmp/quiet.err" ] && fail "pipe: not quiet: $(cat "$tmp/quiet.err")"
+
+# 9. Nothing cut at the edges of a narrow picture: a long title and the
+# legend wrap, the last time label keeps off the edge, so the right
+# margin is all background.
+ts-plot -W 240 -H 240 -s -T 0.688 -n "Machine temperature" "$tmp/in.csv" \
+    >"$tmp/narrow.png" || fail "narrow: exit status $?"
+if png narrow; then
+	query narrow >"$tmp/narrow.ans" <<EOF
+n bg 233 0 239 239 $BG
+n orange 0 0 239 70 $ORANGE
+EOF
+	[ "$(get bg narrow)" -eq $((7 * 240)) ] ||
+	    fail "narrow: something drawn in the right margin:" \
+		"$((7 * 240 - $(get bg narrow))) pixels"
+	# The threshold's sample in the legend, wrapped but whole.
+	[ "$(get orange narrow)" -gt 0 ] ||
+	    fail "narrow: no threshold in the legend"
+fi
+
+# 10. Every point anomalous: the line is drawn over the markers, so it
+# shows at the points themselves.
+awk 'BEGIN {
+	print "time,v,score,anomaly"
+	for (i = 0; i < 288; i++)
+		printf "2024-05-02T%02d:%02d:00Z,%d,0.8,1\n", i / 12, \
+		    i % 12 * 5, i % 2 ? 20 : 10
+}' >"$tmp/dense.csv"
+ts-plot -v "$tmp/dense.csv" >"$tmp/dense.png" 2>"$tmp/dense.err" ||
+    fail "dense: exit status $?"
+if png dense; then
+	layout dense
+	set -- $(xy 12:00:00 10)
+	query dense >"$tmp/dense.ans" <<EOF
+p at $1 $2
+n red $X0 $Y0 $X1 $Y1 $RED
+EOF
+	[ "$(get at dense)" = "$BLUE" ] ||
+	    fail "dense: the point at $1,$2 is $(get at dense), not blue"
+	[ "$(get red dense)" -gt 0 ] || fail "dense: no anomaly drawn"
+fi
+
+# 11. No value at all: a picture that says so, and exit status 0.
+printf 'time,v\n2024-05-02T10:00:00Z,\n2024-05-02T10:01:00Z,\n' |
+    ts-plot -v >"$tmp/none.png" 2>"$tmp/none.err" ||
+    fail "none: exit status $?"
+if png none; then
+	layout none
+	query none >"$tmp/none.ans" <<EOF
+n ink $((X0 + 1)) $((Y0 + 1)) $((X1 - 1)) $((Y1 - 1)) 34 34 34
+EOF
+	[ "$(get ink none)" -gt 0 ] || fail "none: no \"no data\" in the panel"
+fi
 exit $rc

@@ -105,6 +105,26 @@ value_axis(void)
 	value_ok(100000.001, 100000.002, 300, __LINE__);
 	value_ok(-3.5e12, 2e12, 300, __LINE__);
 
+	/* "2e9" only where it is shorter than the plain number. */
+	value_ok(123456789012, 123456789020, 300, __LINE__);
+	for (i = 0; i < ax.n; i++)
+		CHECK(strchr(ax.tick[i].label, 'e') == NULL);
+	CHECK_STR(ax.tick[0].label, "123456789012");
+	value_ok(0, 2e9, 300, __LINE__);
+	CHECK_STR(ax.tick[ax.n - 1].label, "2e9");
+	value_ok(123456789000, 123456789100, 300, __LINE__);
+	CHECK(strcmp(ax.tick[0].label, ax.tick[1].label) != 0);
+
+	/* Tiny ranges are scaled, not flattened onto 0. */
+	value_ok(1e-300, 2e-300, 300, __LINE__);
+	CHECK(ax.lo > 0 && ax.hi < 3e-300);
+	value_ok(1e-300, 1e-300, 300, __LINE__);
+	CHECK(ax.lo > 0);
+
+	/* A short panel still gets two ticks, not one without a scale. */
+	value_ok(1, 9, 83, __LINE__);
+	value_ok(0.4, 0.8, 34, __LINE__);
+
 	/* A constant: a twentieth of the value around it, or 1 around 0. */
 	value_ok(7, 7, 300, __LINE__);
 	CHECK_NEAR(ax.lo, 6.65, 1e-12);
