@@ -80,6 +80,7 @@ static const char help_text[] =
     "  -n, --item=NAME        the item's name in the title (default: the\n"
     "                         value column's name)\n"
     "  -s, --score            add a panel with the score under the series\n"
+    "                         (its threshold line needs -m or -T)\n"
     "  -S, --svg              write SVG instead of PNG\n"
     "  -t, --time=COLUMN      the time column (default: the first column)\n"
     "  -T, --threshold=T      draw the threshold T, 0 to 1 (implies -s;\n"

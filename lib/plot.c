@@ -1059,20 +1059,23 @@ no_data_at(const struct plot_rect *r, int *x, int *y)
 }
 
 /*
- * Are the anomalies dense: more of them with a value than a quarter of
- * the panel's columns?  Their dots would then cover the line, so they
- * are drawn as rings, under the line instead of over it.
+ * Are the anomalies dense: more than a quarter of the points with a
+ * value, and more than a quarter of the panel's columns?  Their dots
+ * would then cover the line, so they are drawn as rings, under the line
+ * instead of over it.  A few bursts in a long series are not dense: there
+ * the dots show where the bursts are.
  */
 static int
 dense(const struct plot *pl)
 {
-	size_t i, n = 0, cols = (size_t)(pl->area.x1 - pl->area.x0 + 1);
+	size_t i, n = 0, nv = 0, cols = (size_t)(pl->area.x1 - pl->area.x0 + 1);
 
 	for (i = 0; i < pl->n; i++)
-		if (pl->p[i].anomaly == 1 && !isnan(pl->p[i].v) &&
-		    ++n > cols / 4)
-			return 1;
-	return 0;
+		if (!isnan(pl->p[i].v)) {
+			nv++;
+			n += pl->p[i].anomaly == 1;
+		}
+	return n > cols / 4 && n > nv / 4;
 }
 
 /* ---- the PNG renderer ---- */

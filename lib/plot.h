@@ -15,16 +15,21 @@
  * stroke joined to its neighbours, so no peak is lost however many points
  * share a column.  A point alone between two breaks is drawn as a dot.
  * Anomalous points are red dots on the line, every one of them; one with
- * no value is a red mark on the time axis.
+ * no value is a red mark on the time axis.  When they are dense (more
+ * than a quarter of the points with a value and of the panel's columns),
+ * they are red rings under the line, so that it stays visible.  A panel with no value to draw says
+ * "no data" and has no value ticks.
  *
  * The time axis is UTC, its ticks on round times for the span (seconds,
  * minutes, hours, days of the month, months, years), labelled with the
  * time and, at the first tick and where it changes, the date (or year).
  * The value axis has ticks at multiples of 1, 2 or 5 times a power of ten,
- * padded by a twentieth of the range at each end; a constant series is
- * given a range around its value.  The score panel, when asked for, sits
- * under the series on the same time axis, with the threshold as a dashed
- * line.
+ * at least two of them, padded by a twentieth of the range at each end,
+ * labelled as plain numbers unless "2e9" is shorter; a constant series
+ * (or a range under 1e-305) is given a range around its value.  The score
+ * panel, when asked for, sits under the series on the same time axis,
+ * with the threshold, when the spec has one, as a dashed line.  A title
+ * or a legend too wide for the picture goes on to further lines.
  *
  * Functions that can fail return -1 (or NULL) with *e filled: out of
  * memory, a size out of bounds, points not sorted by time.

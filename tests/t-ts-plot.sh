@@ -345,4 +345,17 @@ n ink $((X0 + 1)) $((Y0 + 1)) $((X1 - 1)) $((Y1 - 1)) 34 34 34
 EOF
 	[ "$(get ink none)" -gt 0 ] || fail "none: no \"no data\" in the panel"
 fi
+
+# 12. -s without -m or -T: the score panel, and no threshold anywhere,
+# as ts-plot(1) says.
+ts-plot -s "$tmp/in.csv" >"$tmp/nothr.png" || fail "nothr: exit status $?"
+if png nothr; then
+	query nothr >"$tmp/nothr.ans" <<EOF
+n orange 0 0 799 519 $ORANGE
+n purple 0 0 799 519 117 80 170
+EOF
+	[ "$(get orange nothr)" -eq 0 ] ||
+	    fail "nothr: $(get orange nothr) threshold pixels without -m or -T"
+	[ "$(get purple nothr)" -gt 0 ] || fail "nothr: no score drawn"
+fi
 exit $rc
