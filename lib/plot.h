@@ -17,8 +17,8 @@
  * Anomalous points are red dots on the line, every one of them; one with
  * no value is a red mark on the time axis.  When they are dense (more
  * than a quarter of the points with a value and of the panel's columns),
- * they are red rings under the line, so that it stays visible.  A panel with no value to draw says
- * "no data" and has no value ticks.
+ * they are red rings under the line, so that it stays visible.  A panel
+ * with no value to draw says "no data" and has no value ticks.
  *
  * The time axis is UTC, its ticks on round times for the span (seconds,
  * minutes, hours, days of the month, months, years), labelled with the

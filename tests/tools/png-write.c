@@ -23,8 +23,9 @@
  * than the code lengths may be, so the limit on them is exercised),
  * deep (no three bytes twice, so literals only, in counts for which
  * the best literal code is deeper than the 15 bits allowed; 15993
- * bytes at most, one block) or far (random, but for a copy at the greatest distance
- * deflate allows and one a byte beyond it; at least 45000 bytes).
+ * bytes at most, one block) or far (random, but for a copy at the
+ * greatest distance deflate allows and one a byte beyond it; at least
+ * 45000 bytes).
  */
 #include <stdint.h>
 #include <stdio.h>
