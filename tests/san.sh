@@ -9,8 +9,8 @@
 # source folders; nothing is built in the tree itself.  Tests that limit
 # virtual memory with ulimit -v cannot run with a sanitizer, which maps
 # terabytes of shadow memory: golden cases whose command does so are left
-# out of the copy, and scripts skip such steps when IFOREST_SANITIZED is
-# set.
+# out of the copy, and so are scripts that do so, unless they mention
+# IFOREST_SANITIZED, which is set, to skip such steps themselves.
 #
 #	SAN_CC		the compiler (default clang; gcc works too)
 #	SAN_KEEP	when set, the copy is kept and its path printed
@@ -54,6 +54,14 @@ for c in tests/golden/*/*/cmd; do
 		rm -rf "${c%/cmd}"
 	fi
 done
+# A script that limits memory and does not say it knows of the sanitizers
+# would fail, or wait for ever on a program that never started.
+for t in tests/t-*.sh; do
+	if grep -q 'ulimit -v' "$t" && ! grep -q IFOREST_SANITIZED "$t"; then
+		echo "san: skipped $t (ulimit -v, no IFOREST_SANITIZED)"
+		rm -f "$t"
+	fi
+done
 
 # The build.
 flags='-std=c11 -O1 -g -fsanitize=address,undefined'
@@ -74,8 +82,12 @@ LSAN_OPTIONS="$opts"
 UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:$opts"
 IFOREST_SANITIZED=1
 export ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS IFOREST_SANITIZED
-sh tests/run >run.log 2>&1
+# A test that hangs fails the run rather than stopping make check.
+limit=
+command -v timeout >/dev/null 2>&1 && limit='timeout 1200'
+$limit sh tests/run >run.log 2>&1
 rc=$?
+[ $rc -eq 124 ] && echo "san: the suite took more than 20 minutes"
 sed 's/^/san: /' run.log
 if ls san/log.* >/dev/null 2>&1; then
 	for l in san/log.*; do
