@@ -22,7 +22,7 @@ input=
 train_from=
 trees=
 samples=
-contamination=
+contamination=0.01
 seed=
 lag=0
 quiet=3600
@@ -33,6 +33,7 @@ plot=yes
 mail_to=
 msmtp_config=
 msmtp_account=
+item_link=
 
 usage() {
 	echo "usage: anomaly-job -c config"
@@ -48,6 +49,7 @@ and mail them.
 
   -c CONFIG  the configuration file (key = value lines)
   --help     print this help and exit
+  --version  print the version and exit
 
 Exit status: 0 done, 1 a step failed, 2 usage or configuration error,
 75 another run holds the lock.
@@ -71,8 +73,17 @@ die() {
 }
 
 conf_error() {
-	echo "anomaly-job: $*" >&2
+	log "$*"
 	exit 2
+}
+
+# count N ONE MANY: N and the word, one or many.
+count() {
+	if [ "$1" -eq 1 ]; then
+		echo "$1 $2"
+	else
+		echo "$1 $3"
+	fi
 }
 
 # tcalc TIME SECONDS: TIME (RFC 3339, UTC) moved by SECONDS, or, when
@@ -146,13 +157,18 @@ setkey() {
 	mail_from)	mail_from=$3 ;;
 	mail_max)	mail_max=$3 ;;
 	plot)		plot=$3 ;;
-	mail_to)	mail_to="$mail_to$3
+	# A line per key: its line number, a space, the value.
+	mail_to)	mail_to="$mail_to${1##*:} $3
 " ;;
 	msmtp_config)	msmtp_config=$3 ;;
 	msmtp_account)	msmtp_account=$3 ;;
 	state)		state=$3 ;;
+	item_link)	item_link=$3 ;;
 	*)		conf_error "$1: unknown key \"$2\"" ;;
 	esac
+	# The line of each key, for the checks after reading: the key is
+	# one of those above, a plain name.
+	eval "at_$2=\${1##*:}"
 }
 
 # trim TEXT: TEXT without white space at either end.
@@ -162,6 +178,10 @@ trim() {
 
 # read_conf: the configuration file, read, never run.
 read_conf() {
+	if [ ! -f "$conf" ]; then
+		[ -e "$conf" ] || conf_error "$conf: no such file"
+		conf_error "$conf: not a regular file"
+	fi
 	[ -r "$conf" ] || conf_error "$conf: cannot read"
 	n=0
 	while IFS= read -r line || [ -n "$line" ]; do
@@ -183,6 +203,16 @@ read_conf() {
 	check_conf
 }
 
+# at KEY: where KEY was set, FILE:LINE, or the file alone for a default.
+at() {
+	eval "l=\${at_$1:-}"
+	if [ -n "$l" ]; then
+		echo "$conf:$l"
+	else
+		echo "$conf"
+	fi
+}
+
 # need KEY VALUE: a required key.
 need() {
 	[ -n "$2" ] || conf_error "$conf: no \"$1\" key"
@@ -191,7 +221,16 @@ need() {
 # whole KEY VALUE: a number of seconds.
 whole() {
 	case $2 in
-	''|*[!0-9]*)	conf_error "$conf: $1: not a whole number: $2" ;;
+	''|*[!0-9]*)	conf_error "$(at "$1"): $1: not a whole number: $2" ;;
+	esac
+}
+
+# here PATH: PATH, when relative, taken from the configuration file's
+# folder rather than from the current one, which is $HOME under cron.
+here() {
+	case $1 in
+	/*)	echo "$1" ;;
+	*)	echo "$confdir/$1" ;;
 	esac
 }
 
@@ -208,18 +247,20 @@ check_conf() {
 	whole mail_max "$mail_max"
 	case $plot in
 	yes|no)	;;
-	*)	conf_error "$conf: plot: \"yes\" or \"no\", not \"$plot\"" ;;
+	*)	conf_error "$(at plot): plot: \"yes\" or \"no\"," \
+		    "not \"$plot\"" ;;
 	esac
 	train_from=$(tcalc "$train_from" 0) ||
-	    conf_error "$conf: train_from: not an RFC 3339 UTC time"
+	    conf_error "$(at train_from): train_from: not an RFC 3339 UTC time"
 	# Clarify's input ID syntax; it also keeps the ID safe to put in
 	# JSON text unescaped.
 	case $input in
 	*[!A-Za-z0-9_:.#+/-]*)
-		conf_error "$conf: input: not a Clarify input ID: $input" ;;
+		conf_error "$(at input): input:" \
+		    "not a Clarify input ID: $input" ;;
 	esac
 	[ "$(printf %s "$input" | wc -c)" -le 128 ] ||
-	    conf_error "$conf: input: longer than 128 bytes"
+	    conf_error "$(at input): input: longer than 128 bytes"
 	[ -n "$name" ] || name=$item
 	case $item$name in
 	*[[:cntrl:]]*)
@@ -228,7 +269,94 @@ check_conf() {
 	# The signal is called "NAME anomalies", and Clarify takes names
 	# of up to 128 bytes.
 	[ "$(printf %s "$name" | wc -c)" -le 118 ] ||
-	    conf_error "$conf: name: longer than 118 bytes"
+	    conf_error "$(at name): name: longer than 118 bytes"
+	confdir=$(CDPATH='' cd -P -- "$(dirname -- "$conf")" && pwd) ||
+	    conf_error "$conf: cannot find its folder"
+	credentials=$(here "$credentials")
+	state=$(here "$state")
+	[ -z "$msmtp_config" ] || msmtp_config=$(here "$msmtp_config")
+}
+
+# tool_error KEY PROGRAM: the configuration error that PROGRAM's message
+# in $tmp/check.err makes of KEY's value.
+tool_error() {
+	m=$(head -n 1 "$tmp/check.err")
+	m=${m#"$2: "}
+	# alert-mail names the option: the key says it better.
+	case $m in
+	-?:\ *)	m=${m#-?: } ;;
+	esac
+	conf_error "$(at "$1"): $1: ${m:-refused by $2}"
+}
+
+# flag KEY: iforest-train's option for the training key KEY.
+flag() {
+	case $1 in
+	trees)		printf '%s\n' -n ;;
+	samples)	printf '%s\n' -s ;;
+	contamination)	printf '%s\n' -c ;;
+	seed)		printf '%s\n' -r ;;
+	esac
+}
+
+# check_train: each training key, tried by iforest-train itself on two
+# rows with the option the training passes, so that a bad value is found
+# before the history is fetched, by the very rules the training applies.
+check_train() {
+	printf 'time,value\n%s,0\n%s,1\n' 1970-01-01T00:00:00Z \
+	    1970-01-01T00:00:01Z >"$tmp/check.csv"
+	for k in trees samples contamination seed; do
+		eval "v=\$$k"
+		[ -n "$v" ] || continue
+		iforest-train "$(flag "$k")" "$v" -o "$tmp/check.model" \
+		    "$tmp/check.csv" 2>"$tmp/check.err" ||
+		    tool_error "$k" iforest-train
+	done
+}
+
+# check_mail: the addresses, the item ID and the link, tried by
+# alert-mail itself on a one-row CSV, and the msmtp configuration and
+# account by msmtp --pretend, which sends nothing: a bad one found now,
+# not at the first anomaly, which every later run would fail on again.
+check_mail() {
+	printf 'time,value,score,anomaly\n%s,0,1,1\n' \
+	    1970-01-01T00:00:00Z >"$tmp/check.csv"
+	alert-mail -f "$mail_from" -t postmaster@example.org \
+	    -d 1970-01-01T00:00:00Z "$tmp/check.csv" >/dev/null \
+	    2>"$tmp/check.err" || tool_error mail_from alert-mail
+	while read -r n a; do
+		[ -n "$n" ] || continue
+		at_mail_to=$n
+		alert-mail -f postmaster@example.org -t "$a" \
+		    -d 1970-01-01T00:00:00Z "$tmp/check.csv" >/dev/null \
+		    2>"$tmp/check.err" || tool_error mail_to alert-mail
+	done <<EOT
+$mail_to
+EOT
+	alert-mail -f postmaster@example.org -t postmaster@example.org \
+	    -i "$item" -d 1970-01-01T00:00:00Z "$tmp/check.csv" \
+	    >/dev/null 2>"$tmp/check.err" || tool_error item alert-mail
+	if [ -n "$item_link" ]; then
+		alert-mail -f postmaster@example.org \
+		    -t postmaster@example.org -i "$item" -l "$item_link" \
+		    -d 1970-01-01T00:00:00Z "$tmp/check.csv" >/dev/null \
+		    2>"$tmp/check.err" || tool_error item_link alert-mail
+	fi
+	if [ -n "$msmtp_config" ]; then
+		[ -e "$msmtp_config" ] || conf_error "$(at msmtp_config):" \
+		    "msmtp_config: $msmtp_config: no such file"
+		[ -f "$msmtp_config" ] || conf_error "$(at msmtp_config):" \
+		    "msmtp_config: $msmtp_config: not a regular file"
+		[ -r "$msmtp_config" ] || conf_error "$(at msmtp_config):" \
+		    "msmtp_config: $msmtp_config: cannot read"
+	fi
+	set -- --pretend
+	[ -z "$msmtp_config" ] || set -- "$@" -C "$msmtp_config"
+	[ -z "$msmtp_account" ] || set -- "$@" -a "$msmtp_account"
+	msmtp "$@" </dev/null >/dev/null 2>"$tmp/check.err" && return
+	k=msmtp_account
+	[ -n "$msmtp_account" ] || k=msmtp_config
+	tool_error "$k" msmtp
 }
 
 # busy [PID]: leave, the lock being another run's.
@@ -327,17 +455,21 @@ fetch() {
 	ts-fromjson -r "$item=value" "$tmp/frames" >"$tmp/rows.csv" ||
 	    die "reading the data of [$1, $2) failed"
 	rows=$(($(wc -l <"$tmp/rows.csv") - 1))
-	log "fetched $rows rows for [$1, $2)"
+	log "fetched $(count "$rows" row rows) for [$1, $2)"
 }
 
 train() {
 	fetch "$train_from" "$end"
+	# iforest-train would name its temporary input: say what is wrong.
+	[ "$rows" -gt 0 ] ||
+	    die "item $item has no data in [$train_from, $end), from" \
+	    "train_from to now - lag: check item and train_from"
 	newmodel=$(beside "$state/model") || exit 1
 	set -- -o "$newmodel"
-	[ -z "$trees" ] || set -- "$@" -n "$trees"
-	[ -z "$samples" ] || set -- "$@" -s "$samples"
-	[ -z "$contamination" ] || set -- "$@" -c "$contamination"
-	[ -z "$seed" ] || set -- "$@" -r "$seed"
+	for k in trees samples contamination seed; do
+		eval "v=\$$k"
+		[ -z "$v" ] || set -- "$@" "$(flag "$k")" "$v"
+	done
 	iforest-train "$@" "$tmp/rows.csv" || die "training failed"
 	# The mark first: a run that dies between the two leaves a mark
 	# without a model, and the next run trains again.
@@ -418,7 +550,7 @@ insert() {
 	clarify -C "$credentials" rpc <"$tmp/insert.jsonl" >/dev/null ||
 	    die "inserting the anomalies of [$from, $to) failed"
 	step_done inserted
-	log "inserted $count anomalies into $input"
+	log "inserted $(count $count anomaly anomalies) into $input"
 }
 
 # subject: a new episode when the last anomaly is more than quiet
@@ -437,12 +569,30 @@ subject() {
 	echo "Anomaly detected in $name"
 }
 
+# shown FILE: FILE, rows the job scored, with the value column named after
+# the item, for the eye only: the model knows the column as "value",
+# which is left for a name that the programs take for another column.
+shown() {
+	case $name in
+	[Tt][Ii][Mm][Ee]|[Ss][Cc][Oo][Rr][Ee]|[Aa][Nn][Oo][Mm][Aa][Ll][Yy])
+		cat "$1"
+		return ;;
+	esac
+	# (through the environment: awk -v would take backslashes as escapes)
+	N=$name awk 'NR == 1 && $0 == "time,value,score,anomaly" {
+		n = ENVIRON["N"]
+		gsub(/"/, "\"\"", n)
+		$0 = "time,\"" n "\",score,anomaly"
+	} 1' "$1"
+}
+
 # draw: the window's scored rows, with the model's threshold, as a PNG
 # in $tmp/plot.png; a plot that fails is logged and left out, since the
 # mail matters more than its picture.
 draw() {
 	[ "$plot" = yes ] || return 1
-	if ts-plot -m "$state/model" -n "$name" "$pend/scored.csv" \
+	if shown "$pend/scored.csv" >"$tmp/shown.csv" &&
+	    ts-plot -m "$state/model" -n "$name" "$tmp/shown.csv" \
 	    >"$tmp/plot.png"; then
 		return 0
 	fi
@@ -458,14 +608,16 @@ compose() {
 	s=$(subject)
 	set -- -f "$mail_from" -n "$name" -i "$item" -s "$s" -d "$to" \
 	    -m "$mail_max"
+	[ -z "$item_link" ] || set -- "$@" -l "$item_link"
 	! draw || set -- "$@" -p "$tmp/plot.png"
-	while IFS= read -r a; do
-		[ -z "$a" ] || set -- "$@" -t "$a"
+	while read -r n a; do
+		[ -z "$n" ] || set -- "$@" -t "$a"
 	done <<EOF
 $mail_to
 EOF
 	t=$(beside "$pend/mail.eml") || exit 1
-	alert-mail "$@" "$pend/anom.csv" >"$t" ||
+	shown "$pend/anom.csv" >"$tmp/shown-anom.csv" &&
+	    alert-mail "$@" "$tmp/shown-anom.csv" >"$t" ||
 	    { rm -f "$t"; die "writing the mail failed"; }
 	mv "$t" "$pend/mail.eml" || die "cannot write $pend/mail.eml"
 }
@@ -552,7 +704,7 @@ window() {
 	fi
 	score
 	count=$(($(wc -l <"$pend/anom.csv") - 1))
-	log "found $count anomalies in [$from, $to)"
+	log "found $(count $count anomaly anomalies) in [$from, $to)"
 	if [ "$count" -gt 0 ]; then
 		insert
 		send_mail
@@ -561,11 +713,18 @@ window() {
 	fi
 	put "$state/mark" "$to"
 	rm -rf "$pend"
-	log "done [$from, $to): $rows rows scored, $count anomalies;" \
-	    "the mark is $to"
+	log "done [$from, $to): $(count $rows row rows) scored," \
+	    "$(count $count anomaly anomalies); the mark is $to"
 }
 
 main() {
+	# Under cron, PATH is /usr/bin:/bin: the folder this script is in
+	# comes first, so that an installed toolkit finds its own programs,
+	# as clarify finds its helper.
+	case $0 in
+	*/*)	PATH=${0%/*}:$PATH ;;
+	esac
+	export PATH
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--help)	help
@@ -596,6 +755,18 @@ main() {
 		now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 	fi
 	end=$(tcalc "$now" "-$lag")
+
+	umask 077
+	# ts-tojson reads the credentials file, secret and all, and
+	# clarify's curl holds the secret: no core dump of any of them.
+	ulimit -c 0 2>/dev/null || :
+	trap cleanup EXIT
+	trap 'exit 2' HUP INT TERM
+	tmp=$(mktemp -d) || die "cannot make a temporary folder"
+	# The keys that only a late step reads, checked now by the programs
+	# that take them.
+	check_train
+	check_mail
 	# A credentials file that cannot work is a configuration error,
 	# found before anything is done; clarify says what is wrong.
 	if ! clarify -C "$credentials" check >/dev/null; then
@@ -603,15 +774,8 @@ main() {
 		exit 2
 	fi
 
-	umask 077
-	# ts-tojson reads the credentials file, secret and all, and
-	# clarify's curl holds the secret: no core dump of any of them.
-	ulimit -c 0 2>/dev/null || :
 	mkdir -p "$state" || die "cannot make the state folder $state"
-	trap cleanup EXIT
-	trap 'exit 2' HUP INT TERM
 	lock
-	tmp=$(mktemp -d) || die "cannot make a temporary folder"
 	sweep
 
 	if [ ! -f "$state/model" ]; then

@@ -70,7 +70,7 @@ check first 2013-12-06T02:00:00Z 1
 verify first
 lastmail | grep -q '^Anomaly detected in machine temperature$' ||
     fail "first: subject $(lastmail)"
-grep -q '^[0-9-]*T[0-9:]*Z anomaly-job: found 1 anomalies' "$tmp/err" ||
+grep -q '^[0-9-]*T[0-9:]*Z anomaly-job: found 1 anomaly in' "$tmp/err" ||
     fail "first: log $(cat "$tmp/err")"
 
 # Another within the quiet time: "More".
@@ -270,7 +270,9 @@ cmp -s "$sig" "$tmp/state/signal" 2>/dev/null ||
 printf 'item = x\nbogus = 1\n' >"$tmp/bad.conf"
 anomaly-job -c "$tmp/bad.conf" 2>"$tmp/err"
 [ $? -eq 2 ] || fail "bad key: not status 2"
-grep -q "^anomaly-job: $tmp/bad.conf:2: unknown key \"bogus\"" "$tmp/err" ||
+grep -q \
+    "^[0-9-]*T[0-9:]*Z anomaly-job: $tmp/bad.conf:2: unknown key \"bogus\"" \
+    "$tmp/err" ||
     fail "bad key: $(cat "$tmp/err")"
 printf 'item = $(touch %s/pwned)\n' "$tmp" >"$tmp/bad.conf"
 anomaly-job -c "$tmp/bad.conf" 2>/dev/null

@@ -37,7 +37,8 @@ realmsmtp=$(command -v msmtp)
 {
 	echo '#!/bin/sh'
 	echo "'$realmsmtp' \"\$@\" || exit"
-	echo "if [ -f '$tmp/kill-after-msmtp' ]; then"
+	# (a send, not the --pretend that checks the configuration)
+	echo "if [ \"\$1\" = -t ] && [ -f '$tmp/kill-after-msmtp' ]; then"
 	echo "	rm -f '$tmp/kill-after-msmtp'"
 	echo "	kill -9 \$PPID"
 	echo "fi"
@@ -49,6 +50,9 @@ realplot=$(command -v ts-plot)
 	echo "exec '$realplot' \"\$@\""
 } >"$tmp/wrap/ts-plot"
 chmod 755 "$tmp/wrap/ts-tojson" "$tmp/wrap/msmtp" "$tmp/wrap/ts-plot"
+# anomaly-job runs the programs beside it first: a copy beside the
+# wrappers runs them.
+cp "$top/bin/anomaly-job" "$tmp/wrap/" || exit 2
 PATH=$tmp/wrap:$PATH
 
 # failed WHAT MARK: the run failed, the mark stayed at MARK.

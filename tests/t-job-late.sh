@@ -18,7 +18,7 @@ verify 03:15
 add_point 2013-12-06T02:30:00Z 500
 job 2013-12-06T04:00:00Z || fail "04:00: $(cat "$tmp/err")"
 verify 04:00
-grep -q 'found 1 anomalies in \[2013-12-06T02:15:00Z, 2013-12-06T03:00:00Z)' \
+grep -q 'found 1 anomaly in \[2013-12-06T02:15:00Z, 2013-12-06T03:00:00Z)' \
     "$tmp/err" || fail "late: $(cat "$tmp/err")"
 job 2013-12-06T05:00:00Z || fail "05:00: $(cat "$tmp/err")"
 verify 05:00

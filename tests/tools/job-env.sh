@@ -221,7 +221,7 @@ mail_times() {
 # windows: the windows done, "FROM TO ROWS", in the order done.
 windows() {
 	sed -n 's/.* anomaly-job: done \[\([^,]*\), \([^)]*\)): /\1 \2 /p' \
-	    "$tmp/allerr" | sed 's/ rows scored.*//'
+	    "$tmp/allerr" | sed 's/ rows\{0,1\} scored.*//'
 }
 
 # held FROM TO: the server's rows in [FROM, TO), as time,value, less the
