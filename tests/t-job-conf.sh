@@ -117,14 +117,15 @@ grep -q 'not found' "$tmp/err" && fail "cron: $(cat "$tmp/err")"
 grep -qx 'contamination 0.01' "$tmp/state/model" ||
     fail "default contamination: $(sed -n '/^contamination/p' \
     "$tmp/state/model")"
-echo "item_link = https://app.clarify.io/items/" >>"$tmp/etc/job.conf"
+echo "item_link = https://clarify.example.org/items/" >>"$tmp/etc/job.conf"
 cron 2013-12-06T03:00:00Z || fail "cron: window: $(cat "$tmp/err")"
 verify cron
 [ "$(mails)" -eq 1 ] || fail "cron: $(mails) mails"
 
 # The mail links to the item and heads its table with the item's name.
 f=$(ls "$tmp/mail"/*.eml | tail -n 1)
-tr -d '\r' <"$f" | grep -qx "In Clarify: https://app.clarify.io/items/$ITEM" ||
+tr -d '\r' <"$f" |
+    grep -qx "In Clarify: https://clarify.example.org/items/$ITEM" ||
     fail "link: not in the mail"
 tr -d '\r' <"$f" | grep -q '^time  *machine temperature  *score$' ||
     fail "heading: $(tr -d '\r' <"$f" | grep '^time ')"
