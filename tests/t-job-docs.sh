@@ -3,7 +3,7 @@
 # one line, which crontab requires; the Makefile runs the job for each
 # configuration and makes its log folder; the replay, its paths and
 # times made the test's, scores the window again and inserts and mails
-# what it finds.
+# what it finds; the README gives contamination's default.
 PLANT='2013-12-06T01:30:00Z'
 . "$(dirname "$0")/tools/job-env.sh"
 page=$top/man/man1/anomaly-job.1
@@ -62,4 +62,10 @@ grep -q 'done \[2013-12-06T01:00:00Z, 2013-12-06T02:00:00Z): .* 1 anomaly' \
 [ "$(grep -c "^$INPUT,2013-12-06T01:30:00Z," "$tmp/rec/inserts.csv")" -eq \
     $((n + 1)) ] || fail "replay: not inserted again"
 [ "$(mark)" = 2013-12-06T04:00:00Z ] || fail "replay: the state's mark moved"
+
+# The README's step that lists the keys gives contamination's default
+# (t-job-conf checks that the job uses it).
+sed -n '/^## On a real Clarify account/,/^## /p' "$top/README.md" |
+    tr '\n' ' ' | grep -q '`contamination`[^.]* 0\.01 unless set' ||
+    fail "README: no default for contamination"
 exit $rc
