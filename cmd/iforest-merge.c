@@ -155,43 +155,6 @@ load(const char *path)
 	return f;
 }
 
-/*
- * Find each of F's features in the header HDR of FILE.  Returns 0, or -1
- * with the message printed.
- */
-static int
-find_features(const char *file, const struct csv_record *hdr,
-    const struct iforest *f, size_t *col)
-{
-	struct csv_names ix;
-	struct err e;
-	size_t i, n;
-	long c;
-	int rc = -1;
-
-	if (csv_names_init(&ix, hdr->field, hdr->nfield, &e) == -1) {
-		diag_err(NULL, &e);
-		return -1;
-	}
-	for (i = 0; i < f->nfeature; i++) {
-		if ((c = csv_names_find(&ix, f->feature[i], &n)) < 0) {
-			diag_at(file, hdr->line, "no column \"%s\" in the"
-			    " header: the models need it", f->feature[i]);
-			goto out;
-		}
-		if (n > 1) {
-			diag_at(file, hdr->line, "column \"%s\" appears twice"
-			    " in the header", f->feature[i]);
-			goto out;
-		}
-		col[i] = (size_t)c;
-	}
-	rc = 0;
-out:
-	csv_names_free(&ix);
-	return rc;
-}
-
 /* Append V to the growing array *S of *N scores, *CAP of room. */
 static int
 push(double **s, size_t *n, size_t *cap, double v)
@@ -244,8 +207,12 @@ place(struct iforest *f, const struct options *o, uint64_t *skipped)
 			diag_err(file, &e);
 		goto out;
 	}
-	if (find_features(file, &rec, f, col) == -1)
+	/* Out of memory (line 0) is not the file's fault. */
+	if (csv_columns(&rec, f->feature, f->nfeature, "the models need it",
+	    col, &e) == -1) {
+		diag_err(e.line > 0 ? file : NULL, &e);
 		goto out;
+	}
 	while ((got = csv_read(r, &rec, &e)) == 1) {
 		got = csv_numbers(&rec, col, f->feature, f->nfeature, x, &e);
 		if (got == -1) {

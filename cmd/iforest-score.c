@@ -191,44 +191,6 @@ load(const char *path)
 	return f;
 }
 
-/*
- * Find each of the model's features in the header; COL gets their
- * indices.  A feature named twice in the header is refused rather than
- * guessed at.  Returns 0, or -1 with the message printed.
- */
-static int
-find_features(const char *file, const struct csv_record *hdr,
-    const struct iforest *f, size_t *col)
-{
-	struct csv_names ix;
-	struct err e;
-	size_t i, n;
-	long c;
-	int rc = -1;
-
-	if (csv_names_init(&ix, hdr->field, hdr->nfield, &e) == -1) {
-		diag_err(NULL, &e);
-		return -1;
-	}
-	for (i = 0; i < f->nfeature; i++) {
-		if ((c = csv_names_find(&ix, f->feature[i], &n)) < 0) {
-			diag_at(file, hdr->line, "no column \"%s\" in the"
-			    " header: the model needs it", f->feature[i]);
-			goto out;
-		}
-		if (n > 1) {
-			diag_at(file, hdr->line, "column \"%s\" appears twice"
-			    " in the header", f->feature[i]);
-			goto out;
-		}
-		col[i] = (size_t)c;
-	}
-	rc = 0;
-out:
-	csv_names_free(&ix);
-	return rc;
-}
-
 /* Make *BUF, of *CAP bytes, hold NEED.  Returns -1 when out of memory. */
 static int
 room(char **buf, size_t *cap, size_t need)
@@ -394,8 +356,12 @@ score(int fd, const struct options *o, const struct iforest *f,
 		rc = -1;
 		goto out;
 	}
-	if ((rc = find_features(file, &rec, f, col)) == -1)
+	/* Out of memory (line 0) is not the file's fault. */
+	if ((rc = csv_columns(&rec, f->feature, f->nfeature,
+	    "the model needs it", col, &e)) == -1) {
+		diag_err(e.line > 0 ? file : NULL, &e);
 		goto out;
+	}
 	fwrite(rec.raw, 1, rec.rawlen, stdout);
 	fwrite(",score,anomaly\n", 1, 15, stdout);
 	out.pending = 1;

@@ -710,3 +710,37 @@ csv_names_free(struct csv_names *ix)
 	ix->by_name = NULL;
 	ix->n = 0;
 }
+
+int
+csv_columns(const struct csv_record *hdr, char *const *names, size_t n,
+    const char *why, size_t *col, struct err *e)
+{
+	struct csv_names ix;
+	char buf[ERR_QUOTESZ];
+	size_t i, count;
+	long c;
+	int rc = -1;
+
+	if (csv_names_init(&ix, hdr->field, hdr->nfield, e) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		c = csv_names_find(&ix, names[i], &count);
+		if (c < 0) {
+			err_set(e, hdr->line, 0, "no column \"%s\" in the"
+			    " header: %s", err_quote(buf, names[i],
+			    strlen(names[i])), why);
+			goto out;
+		}
+		if (count > 1) {
+			err_set(e, hdr->line, 0, "column \"%s\" appears twice"
+			    " in the header", err_quote(buf, names[i],
+			    strlen(names[i])));
+			goto out;
+		}
+		col[i] = (size_t)c;
+	}
+	rc = 0;
+out:
+	csv_names_free(&ix);
+	return rc;
+}

@@ -109,6 +109,16 @@ size_t	csv_names_repeat(const struct csv_names *ix);
 void	csv_names_free(struct csv_names *ix);
 
 /*
+ * Find each of the N NAMES (a model's features) among the fields of the
+ * header HDR: COL[i] gets the position of NAMES[i].  A name absent from
+ * the header, or present twice, gives -1 and an error at the header's
+ * line that quotes it; an absent one's message ends with ": " and WHY
+ * (such as "the model needs it").  Out of memory gives -1 at line 0.
+ */
+int	csv_columns(const struct csv_record *hdr, char *const *names,
+	    size_t n, const char *why, size_t *col, struct err *e);
+
+/*
  * Does a field of these bytes need quotes on output?  It does when it
  * holds a comma, a quote or a line break, or starts with a UTF-8
  * byte-order mark (which a reader drops at the start of its input).

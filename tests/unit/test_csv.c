@@ -705,12 +705,40 @@ test_names(void)
 	csv_names_free(&ix);
 }
 
+static void
+test_columns(void)
+{
+	char *hdr[] = { "time", "b", "a", "b" };
+	char *want[] = { "a", "time" };
+	char *absent[] = { "a", "z" };
+	char *twice[] = { "b" };
+	struct csv_record rec = { hdr, NULL, 4, "", 0, 3 };
+	struct err e;
+	size_t col[2] = { 9, 9 };
+
+	CHECK(csv_columns(&rec, want, 2, "x", col, &e) == 0);
+	CHECK(col[0] == 2 && col[1] == 0);
+	CHECK(csv_columns(&rec, NULL, 0, "x", col, &e) == 0);
+
+	CHECK(csv_columns(&rec, absent, 2, "the model needs it", col,
+	    &e) == -1);
+	CHECK(e.line == 3 && e.col == 0);
+	CHECK(strcmp(e.msg, "no column \"z\" in the header: the model"
+	    " needs it") == 0);
+
+	CHECK(csv_columns(&rec, twice, 1, "x", col, &e) == -1);
+	CHECK(e.line == 3);
+	CHECK(strcmp(e.msg, "column \"b\" appears twice in the header") ==
+	    0);
+}
+
 int
 main(void)
 {
 	test_shapes();
 	test_quotes();
 	test_names();
+	test_columns();
 	test_errors();
 	test_read_error();
 	test_large();
