@@ -140,21 +140,6 @@ parse_options(int argc, char *argv[], struct options *o)
 	return -1;
 }
 
-static struct iforest *
-load(const char *path)
-{
-	struct iforest *f;
-	struct err e;
-
-	if (strcmp(path, "-") == 0)
-		f = model_read(stdin, &e);
-	else
-		f = model_load(path, &e);
-	if (f == NULL)
-		diag_err(diag_name(path), &e);
-	return f;
-}
-
 /* Append V to the growing array *S of *N scores, *CAP of room. */
 static int
 push(double **s, size_t *n, size_t *cap, double v)
@@ -256,15 +241,9 @@ save(const struct options *o, const struct iforest *f)
 {
 	struct err e;
 
-	if (strcmp(o->output, "-") == 0) {
-		if (model_write(stdout, f, &e) == -1 && !ferror(stdout)) {
-			diag_err(NULL, &e);
-			return -1;
-		}
-		return 0;
-	}
-	if (model_save(o->output, f, &e) == -1) {
-		diag_err(o->output, &e);
+	if (model_output(o->output, f, &e) == -1) {
+		/* "-" is standard output: no file to name. */
+		diag_err(strcmp(o->output, "-") == 0 ? NULL : o->output, &e);
 		return -1;
 	}
 	return 0;
@@ -309,8 +288,10 @@ run(const struct options *o, char **paths, size_t n)
 		return EXIT_FAIL;
 	}
 	for (i = 0; i < n; i++)
-		if ((part[i] = load(paths[i])) == NULL)
+		if ((part[i] = model_load(paths[i], &e)) == NULL) {
+			diag_err(paths[i], &e);
 			goto out;
+		}
 	if ((f = merge_forests(part, n, &bad, &e)) == NULL) {
 		if (bad > 0)
 			diag_warn("%s: cannot merge with %s: %s",

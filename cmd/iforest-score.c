@@ -172,25 +172,6 @@ parse_options(int argc, char *argv[], struct options *o)
 	return -1;
 }
 
-/*
- * Read the model from its file, or from standard input for "-m -".
- * Returns the forest, or NULL with the message printed.
- */
-static struct iforest *
-load(const char *path)
-{
-	struct iforest *f;
-	struct err e;
-
-	if (strcmp(path, "-") == 0)
-		f = model_read(stdin, &e);
-	else
-		f = model_load(path, &e);
-	if (f == NULL)
-		diag_err(path, &e);
-	return f;
-}
-
 /* Make *BUF, of *CAP bytes, hold NEED.  Returns -1 when out of memory. */
 static int
 room(char **buf, size_t *cap, size_t need)
@@ -440,6 +421,7 @@ main(int argc, char *argv[])
 	struct options o;
 	struct counts n = { 0, 0, 0 };
 	struct iforest *f;
+	struct err e;
 	double start = seconds();
 	int fd, status, rc;
 
@@ -450,8 +432,10 @@ main(int argc, char *argv[])
 	if ((status = parse_options(argc, argv, &o)) != -1)
 		return status;
 
-	if ((f = load(o.model)) == NULL)
+	if ((f = model_load(o.model, &e)) == NULL) {
+		diag_err(o.model, &e);
 		return EXIT_FAIL;
+	}
 	if ((fd = diag_open_input(o.input)) == -1) {
 		iforest_free(f);
 		return EXIT_FAIL;

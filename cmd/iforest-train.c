@@ -474,15 +474,9 @@ save(const struct options *o, const struct iforest *f)
 {
 	struct err e;
 
-	if (strcmp(o->output, "-") == 0) {
-		if (model_write(stdout, f, &e) == -1 && !ferror(stdout)) {
-			diag_err(NULL, &e);
-			return -1;
-		}
-		return 0;
-	}
-	if (model_save(o->output, f, &e) == -1) {
-		diag_err(o->output, &e);
+	if (model_output(o->output, f, &e) == -1) {
+		/* "-" is standard output: no file to name. */
+		diag_err(strcmp(o->output, "-") == 0 ? NULL : o->output, &e);
 		return -1;
 	}
 	return 0;

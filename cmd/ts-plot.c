@@ -543,11 +543,7 @@ threshold(struct options *o)
 		o->threshold_set = 1;
 	if (o->threshold >= 0 || o->model == NULL)
 		return 0;
-	if (strcmp(o->model, "-") == 0)
-		f = model_read(stdin, &e);
-	else
-		f = model_load(o->model, &e);
-	if (f == NULL) {
+	if ((f = model_load(o->model, &e)) == NULL) {
 		diag_err(o->model, &e);
 		return -1;
 	}

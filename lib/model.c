@@ -993,6 +993,8 @@ model_load(const char *path, struct err *e)
 	FILE *fp;
 	struct iforest *f;
 
+	if (strcmp(path, "-") == 0)
+		return model_read(stdin, e);
 	if ((fp = fopen(path, "r")) == NULL) {
 		err_sys(e, "cannot open");
 		return NULL;
@@ -1313,4 +1315,14 @@ model_save(const char *path, const struct iforest *f, struct err *e)
 		rc = replace(real, path, mode, f, e);
 	free(real);
 	return rc;
+}
+
+int
+model_output(const char *path, const struct iforest *f, struct err *e)
+{
+	if (strcmp(path, "-") != 0)
+		return model_save(path, f, e);
+	if (model_write(stdout, f, e) == -1 && !ferror(stdout))
+		return -1;
+	return 0;
 }

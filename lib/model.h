@@ -59,10 +59,17 @@ int	model_write(FILE *fp, const struct iforest *f, struct err *e);
  */
 int	model_save(const char *path, const struct iforest *f, struct err *e);
 
+/*
+ * As model_save, but for PATH "-" write F to standard output with
+ * model_write.  A stream error there returns 0 and is left on stdout,
+ * for the program to report when it closes standard output.
+ */
+int	model_output(const char *path, const struct iforest *f, struct err *e);
+
 /* Read a model from FP; NULL on error. */
 struct iforest *model_read(FILE *fp, struct err *e);
 
-/* Open PATH and read a model from it. */
+/* Open PATH and read a model from it: standard input for "-". */
 struct iforest *model_load(const char *path, struct err *e);
 
 #endif

@@ -945,6 +945,14 @@ test_save(void)
 	free(want);
 	iforest_free(g);
 
+	/* "-" is standard input to model_load; any other name a file. */
+	CHECK(model_output(path, b, &e) == 0);
+	CHECK(freopen(path, "r", stdin) != NULL);
+	g = model_load("-", &e);
+	CHECK(g != NULL && g->ntree == b->ntree);
+	iforest_free(g);
+	CHECK(model_output(path, a, &e) == 0);
+
 	/* A model replaced keeps its mode, whatever the umask says. */
 	old = umask(022);
 	CHECK(model_save(path, b, &e) == 0);
