@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "csv.h"
@@ -23,6 +22,7 @@
 #include "forest.h"
 #include "model.h"
 #include "num.h"
+#include "timestamp.h"
 
 struct options {
 	const char *model;
@@ -391,15 +391,6 @@ out:
 	return rc;
 }
 
-static double
-seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void
 report(const struct options *o, const struct iforest *f,
     const struct counts *n, double took)
@@ -422,7 +413,7 @@ main(int argc, char *argv[])
 	struct counts n = { 0, 0, 0 };
 	struct iforest *f;
 	struct err e;
-	double start = seconds();
+	double start = time_clock();
 	int fd, status, rc;
 
 	diag_init(argv[0]);
@@ -447,7 +438,7 @@ main(int argc, char *argv[])
 	diag_close_input(fd);
 	status = diag_close_stdout();
 	if (rc == 0 && status == EXIT_OK && o.verbose)
-		report(&o, f, &n, seconds() - start);
+		report(&o, f, &n, time_clock() - start);
 	iforest_free(f);
 	return rc == -1 ? EXIT_FAIL : status;
 }

@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "csv.h"
@@ -24,6 +23,7 @@
 #include "forest.h"
 #include "model.h"
 #include "num.h"
+#include "timestamp.h"
 
 struct options {
 	struct iforest_params p;
@@ -482,15 +482,6 @@ save(const struct options *o, const struct iforest *f)
 	return 0;
 }
 
-static double
-seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /*
  * Write NAME to standard error in double quotes, with a quote, a backslash
  * and the control bytes escaped, so that a list of names reads one way
@@ -618,7 +609,7 @@ run(const struct options *o)
 {
 	struct counts n = { 0, 0, NULL, NULL };
 	struct iforest *f;
-	double start = seconds();
+	double start = time_clock();
 	int fd, status = EXIT_FAIL;
 
 	if ((fd = diag_open_input(o->input)) == -1)
@@ -633,7 +624,7 @@ run(const struct options *o)
 	diag_close_input(fd);
 	if (f != NULL && save(o, f) == 0 && diag_close_stdout() == EXIT_OK) {
 		if (o->verbose)
-			report(o, f, &n, seconds() - start);
+			report(o, f, &n, time_clock() - start);
 		status = EXIT_OK;
 	}
 	iforest_free(f);

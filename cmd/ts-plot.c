@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "csv.h"
@@ -553,15 +552,6 @@ threshold(struct options *o)
 	return 0;
 }
 
-static double
-seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* How many steps between points with a value the line does not bridge. */
 static size_t
 count_gaps(const struct plot *pl)
@@ -667,7 +657,7 @@ draw(const struct options *o, const struct data *d,
 	free(out);
 	status = diag_close_stdout();
 	if (status == EXIT_OK && o->verbose)
-		report(o, d, &pl, len, seconds() - start);
+		report(o, d, &pl, len, time_clock() - start);
 	free(sub);
 	return status;
 }
@@ -678,7 +668,7 @@ main(int argc, char *argv[])
 	struct options o;
 	struct data d;
 	struct columns col;
-	double start = seconds();
+	double start = time_clock();
 	int fd, status, rc;
 
 	diag_init(argv[0]);

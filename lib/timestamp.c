@@ -1,6 +1,7 @@
 /* timestamp.c - RFC 3339 parsing and formatting on a microsecond scale. */
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "timestamp.h"
 
@@ -223,4 +224,13 @@ time_format(char *buf, int64_t us)
 	*p++ = 'Z';
 	*p = '\0';
 	return (size_t)(p - buf);
+}
+
+double
+time_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

@@ -14,6 +14,9 @@
  *
  * time_format writes the UTC form "YYYY-MM-DDThh:mm:ss[.ffffff]Z" with
  * trailing zeros of the fraction trimmed (and the point, when none remain).
+ *
+ * time_clock is of another kind: the monotonic clock in seconds, which
+ * the programs read to say how long a run took.
  */
 #ifndef TIMESTAMP_H
 #define TIMESTAMP_H
@@ -42,5 +45,11 @@ int64_t	time_days(int64_t y, int m, int d);
 
 /* The date of a day number, the inverse of time_days. */
 void	time_civil(int64_t days, int64_t *y, int *m, int *d);
+
+/*
+ * Seconds on the monotonic clock, for timing a run: only the difference
+ * of two readings means anything.
+ */
+double	time_clock(void);
 
 #endif

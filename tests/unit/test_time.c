@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "rng.h"
 #include "timestamp.h"
@@ -301,6 +302,19 @@ test_calendar(void)
 	CHECK(y == 9999 && m == 12 && d == 31);
 }
 
+/* The clock moves forward across a short sleep. */
+static void
+test_clock(void)
+{
+	struct timespec pause = { 0, 20000000 };
+	double a, b;
+
+	a = time_clock();
+	CHECK(nanosleep(&pause, NULL) == 0);
+	b = time_clock();
+	CHECK(b > a);
+}
+
 int
 main(void)
 {
@@ -308,5 +322,6 @@ main(void)
 	test_format();
 	test_round_trip();
 	test_calendar();
+	test_clock();
 	return unit_done();
 }
