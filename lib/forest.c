@@ -662,13 +662,31 @@ select_kth(double *s, size_t n, size_t k)
 }
 
 /*
+ * The product is rounded apart from the sum, in a statement of its own,
+ * so that no compiler fuses the two (C allows it within an expression)
+ * and the threshold is the same double on every machine.
+ */
+double
+iforest_between(double lo, double hi, double frac)
+{
+	double d = hi - lo, v;
+
+	if (frac >= 0.5) {
+		v = d * (1 - frac);
+		return hi - v;
+	}
+	v = d * frac;
+	return lo + v;
+}
+
+/*
  * The (1 - contamination) quantile of the scores of the threshold sample,
  * interpolated linearly between neighbours as numpy's percentile does.
  */
 static int
 place_threshold(struct iforest *f, struct reservoir *thr, struct err *e)
 {
-	double *s, pos, frac, lo, hi, d, v;
+	double *s, pos, frac, lo, hi, v;
 	size_t i, n = thr->n, k;
 
 	if ((s = malloc(n * sizeof *s)) == NULL)
@@ -684,14 +702,7 @@ place_threshold(struct iforest *f, struct reservoir *thr, struct err *e)
 	for (i = k + 1; i < n; i++)
 		if (i == k + 1 || s[i] < hi)
 			hi = s[i];
-	d = hi - lo;
-	if (frac >= 0.5) {
-		v = d * (1 - frac);
-		v = hi - v;
-	} else {
-		v = d * frac;
-		v = lo + v;
-	}
+	v = iforest_between(lo, hi, frac);
 	f->threshold = v;
 
 	/* Ties may put far fewer rows above it than asked: say how many. */

@@ -88,6 +88,14 @@ struct iforest {
 /* c(n) above. */
 double	iforest_c(double n);
 
+/*
+ * The threshold FRAC (in [0, 1)) of the way from the score LO up to the
+ * next score HI, stepped from the nearer of the two: the interpolation of
+ * iforest_train_end, which lib/merge.c shares so that a threshold placed
+ * on the same scores is the same double.
+ */
+double	iforest_between(double lo, double hi, double frac);
+
 struct iforest_trainer;
 
 /*

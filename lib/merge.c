@@ -148,7 +148,7 @@ int
 merge_threshold(struct iforest *f, double contamination, double *score,
     size_t n, struct err *e)
 {
-	double pos, frac, lo, hi, d, v;
+	double pos, frac, lo, hi, v;
 	size_t i, k;
 
 	if (!(contamination > 0 && contamination <= 0.5))
@@ -162,14 +162,7 @@ merge_threshold(struct iforest *f, double contamination, double *score,
 	frac = pos - (double)k;
 	lo = score[k];
 	hi = k + 1 < n ? score[k + 1] : score[k];
-	d = hi - lo;
-	if (frac >= 0.5) {
-		v = d * (1 - frac);
-		v = hi - v;
-	} else {
-		v = d * frac;
-		v = lo + v;
-	}
+	v = iforest_between(lo, hi, frac);
 
 	f->threshold = v;
 	f->params.contamination = contamination;

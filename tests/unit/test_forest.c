@@ -971,11 +971,25 @@ out:
 	free(test_rows);
 }
 
+/* Interpolation between two neighbouring scores, from the nearer one. */
+static void
+test_between(void)
+{
+	CHECK(iforest_between(1, 3, 0) == 1);
+	CHECK(iforest_between(1, 3, 0.25) == 1.5);
+	CHECK(iforest_between(1, 3, 0.5) == 2);
+	CHECK(iforest_between(1, 3, 0.75) == 2.5);
+	CHECK(iforest_between(0.4, 0.4, 0.9) == 0.4);
+	/* Near HI the step is taken down from HI, so the result is HI. */
+	CHECK(iforest_between(0.1, 0.7, 1 - 0x1p-60) == 0.7);
+}
+
 int
 main(void)
 {
 	test_memory();		/* first, while the peak is still low */
 	test_c();
+	test_between();
 	test_hand_built();
 	test_outliers();
 	test_constant();
