@@ -426,8 +426,7 @@ parse_options(int argc, char *argv[], struct options *o)
 	if ((c = diag_operand(argc, argv, optind, usage_text,
 	    &o->input)) != -1)
 		return c;
-	if (o->plot != NULL && strcmp(o->plot, "-") == 0 &&
-	    (o->input == NULL || strcmp(o->input, "-") == 0)) {
+	if (diag_stdin_twice(o->plot, o->input)) {
 		diag_warn("-p -: standard input is the CSV already");
 		return diag_usage(usage_text);
 	}

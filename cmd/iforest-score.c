@@ -108,13 +108,6 @@ static const struct option longopts[] = {
 	{ NULL,		0,		   NULL, 0 }
 };
 
-/* Does PATH, a file operand or "-", name standard input? */
-static int
-is_stdin(const char *path)
-{
-	return path == NULL || strcmp(path, "-") == 0;
-}
-
 /*
  * Read the options into *O.  Returns -1 to go on, or the exit status
  * when the program is done (--help, --version, a usage error).
@@ -164,7 +157,7 @@ parse_options(int argc, char *argv[], struct options *o)
 	if ((c = diag_operand(argc, argv, optind, usage_text,
 	    &o->input)) != -1)
 		return c;
-	if (is_stdin(o->model) && is_stdin(o->input)) {
+	if (diag_stdin_twice(o->model, o->input)) {
 		diag_warn("the model and the CSV cannot both come from"
 		    " standard input");
 		return diag_usage(usage_text);

@@ -206,8 +206,7 @@ parse_options(int argc, char *argv[], struct options *o)
 	if ((c = diag_operand(argc, argv, optind, usage_text,
 	    &o->input)) != -1)
 		return c;
-	if (o->model != NULL && strcmp(o->model, "-") == 0 &&
-	    (o->input == NULL || strcmp(o->input, "-") == 0)) {
+	if (diag_stdin_twice(o->model, o->input)) {
 		diag_warn("the model and the CSV cannot both come from"
 		    " standard input");
 		return diag_usage(usage_text);

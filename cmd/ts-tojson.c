@@ -181,8 +181,7 @@ check_options(int argc, char *argv[], struct options *o)
 	if ((rc = diag_operand(argc, argv, optind, usage_text,
 	    &o->file)) != -1)
 		return rc;
-	if (o->credentials != NULL && strcmp(o->credentials, "-") == 0 &&
-	    (o->file == NULL || strcmp(o->file, "-") == 0)) {
+	if (diag_stdin_twice(o->credentials, o->file)) {
 		diag_warn("-C - reads the credentials from standard input: "
 		    "give the CSV as a file");
 		return diag_usage(usage_text);

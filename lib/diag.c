@@ -36,6 +36,13 @@ diag_name(const char *path)
 	return path;
 }
 
+int
+diag_stdin_twice(const char *arg, const char *input)
+{
+	return arg != NULL && strcmp(arg, "-") == 0 &&
+	    (input == NULL || strcmp(input, "-") == 0);
+}
+
 /*
  * Write the formatted text to standard error with every control byte shown
  * as '?': a message quotes input (a field, a file name, a key), and input

@@ -59,6 +59,13 @@ void	 diag_err(const char *file, const struct err *e);
 /* The name to show for a file operand: "<stdin>" for NULL or "-". */
 const char *diag_name(const char *path);
 
+/*
+ * Do the option argument ARG (NULL when the option is not given) and the
+ * file operand INPUT both name standard input?  ARG does as "-", INPUT
+ * also when NULL (absent).  Standard input can be read only once.
+ */
+int	 diag_stdin_twice(const char *arg, const char *input);
+
 /* The plural ending for a count of N in a message: "" for 1, else "s". */
 const char *diag_plural(unsigned long long n);
 
