@@ -1038,6 +1038,31 @@ label_x(const struct plot *pl, int x, const char *s)
 	return lx;
 }
 
+/*
+ * Where time tick K, at X, has its label and the label's second line
+ * (k->sub): *LX and *SLX get their left edges, or 0 for a text that would
+ * run into the one shown before it on its line, whose right ends *END and
+ * *SEND keep.  The PNG and the SVG show the same labels.
+ */
+static void
+time_label(const struct plot *pl, const struct plot_tick *k, int x,
+    int *end, int *send, int *lx, int *slx)
+{
+	*lx = label_x(pl, x, k->label);
+	if (*lx > *end + FONT_ADVANCE)
+		*end = *lx + font_width(k->label, strlen(k->label));
+	else
+		*lx = 0;
+	*slx = 0;
+	if (k->sub[0] == '\0')
+		return;
+	*slx = label_x(pl, x, k->sub);
+	if (*slx > *send + FONT_ADVANCE)
+		*send = *slx + font_width(k->sub, strlen(k->sub));
+	else
+		*slx = 0;
+}
+
 /* Has series WHICH a point to draw? */
 static int
 has_data(const struct plot *pl, enum plot_which which)
@@ -1256,26 +1281,18 @@ draw_time_labels(struct canvas *c, const struct plot *pl,
 {
 	const struct plot_tick *k;
 	size_t i;
-	int x, lx, end = -1000, send = -1000, w;
+	int x, lx, slx, end = -1000, send = -1000;
 
 	for (i = 0; i < pl->time.n; i++) {
 		k = &pl->time.tick[i];
 		x = plot_x(pl, k->t);
 		vline(c, x, r->y1 + 1, r->y1 + TICK, PLOT_INK);
-		lx = label_x(pl, x, k->label);
-		if (lx > end + FONT_ADVANCE) {
+		time_label(pl, k, x, &end, &send, &lx, &slx);
+		if (lx > 0)
 			text(c, lx, pl->label_y, k->label, PLOT_INK, 0);
-			end = lx + font_width(k->label, strlen(k->label));
-		}
-		if (k->sub[0] != '\0') {
-			lx = label_x(pl, x, k->sub);
-			w = font_width(k->sub, strlen(k->sub));
-			if (lx > send + FONT_ADVANCE) {
-				text(c, lx, pl->label_y + FONT_LINE, k->sub,
-				    PLOT_INK, 0);
-				send = lx + w;
-			}
-		}
+		if (slx > 0)
+			text(c, slx, pl->label_y + FONT_LINE, k->sub,
+			    PLOT_INK, 0);
 	}
 }
 
@@ -1657,7 +1674,7 @@ svg_time_labels(struct buf *b, const struct plot *pl,
 {
 	const struct plot_tick *k;
 	size_t i;
-	int x, lx, end = -1000, send = -1000;
+	int x, lx, slx, end = -1000, send = -1000;
 
 	addf(b, "<path fill=\"none\" stroke=\"%s\" d=\"", hex(PLOT_INK));
 	for (i = 0; i < pl->time.n; i++) {
@@ -1668,20 +1685,12 @@ svg_time_labels(struct buf *b, const struct plot *pl,
 	for (i = 0; i < pl->time.n; i++) {
 		k = &pl->time.tick[i];
 		x = plot_x(pl, k->t);
-		lx = label_x(pl, x, k->label);
-		if (lx > end + FONT_ADVANCE) {
+		time_label(pl, k, x, &end, &send, &lx, &slx);
+		if (lx > 0)
 			svg_text(b, lx, pl->label_y, NULL, k->label, NULL);
-			end = lx + font_width(k->label, strlen(k->label));
-		}
-		if (k->sub[0] != '\0') {
-			lx = label_x(pl, x, k->sub);
-			if (lx > send + FONT_ADVANCE) {
-				svg_text(b, lx, pl->label_y + FONT_LINE, NULL,
-				    k->sub, NULL);
-				send = lx + font_width(k->sub,
-				    strlen(k->sub));
-			}
-		}
+		if (slx > 0)
+			svg_text(b, slx, pl->label_y + FONT_LINE, NULL,
+			    k->sub, NULL);
 	}
 }
 
