@@ -1114,6 +1114,26 @@ part_new(const char *type, struct err *e)
 	return p;
 }
 
+/* A new part of type MAJOR/SUBTYPE followed by PARAMS ("" for none). */
+static struct mail_part *
+part_typed(const char *major, const char *subtype, const char *params,
+    struct err *e)
+{
+	struct mail_buf t = { NULL, 0, 0, 0 };
+	struct mail_part *p = NULL;
+
+	mail_buf_str(&t, major);
+	mail_buf_str(&t, "/");
+	mail_buf_str(&t, subtype);
+	mail_buf_str(&t, params);
+	if (t.nomem)
+		err_set(e, 0, 0, "out of memory");
+	else
+		p = part_new(t.data, e);
+	mail_buf_free(&t);
+	return p;
+}
+
 /* Add the Content-Transfer-Encoding CTE to the new leaf P. */
 static int
 part_cte(struct mail_part *p, const char *cte, struct err *e)
@@ -1125,7 +1145,6 @@ struct mail_part *
 mail_part_text(const char *subtype, const char *text, size_t len,
     struct err *e)
 {
-	struct mail_buf t = { NULL, 0, 0, 0 };
 	struct mail_part *p;
 	size_t i, n;
 	int seven;
@@ -1140,16 +1159,7 @@ mail_part_text(const char *subtype, const char *text, size_t len,
 			    subtype);
 			return NULL;
 		}
-	mail_buf_str(&t, "text/");
-	mail_buf_str(&t, subtype);
-	mail_buf_str(&t, "; charset=UTF-8");
-	if (t.nomem) {
-		err_set(e, 0, 0, "out of memory");
-		return NULL;
-	}
-	p = part_new(t.data, e);
-	mail_buf_free(&t);
-	if (p == NULL)
+	if ((p = part_typed("text", subtype, "; charset=UTF-8", e)) == NULL)
 		return NULL;
 
 	seven = mail_is_7bit(text, len);
@@ -1194,7 +1204,6 @@ fail:
 struct mail_part *
 mail_part_multi(const char *subtype, struct err *e)
 {
-	struct mail_buf t = { NULL, 0, 0, 0 };
 	struct mail_part *p;
 
 	if (!is_token(subtype)) {
@@ -1202,15 +1211,7 @@ mail_part_multi(const char *subtype, struct err *e)
 		    subtype);
 		return NULL;
 	}
-	mail_buf_str(&t, "multipart/");
-	mail_buf_str(&t, subtype);
-	if (t.nomem) {
-		err_set(e, 0, 0, "out of memory");
-		return NULL;
-	}
-	p = part_new(t.data, e);
-	mail_buf_free(&t);
-	if (p != NULL)
+	if ((p = part_typed("multipart", subtype, "", e)) != NULL)
 		p->multi = 1;
 	return p;
 }
