@@ -71,6 +71,7 @@ static const struct option longopts[] = {
 static int
 parse_options(int argc, char *argv[], struct options *o)
 {
+	struct err e;
 	int c, i, stdins;
 
 	o->contamination = -1;
@@ -78,16 +79,9 @@ parse_options(int argc, char *argv[], struct options *o)
 	    -1) {
 		switch (c) {
 		case 'c':
-			if (strcmp(optarg, "auto") == 0) {
-				o->contamination = -1;
-				break;
-			}
-			if (num_double(optarg, &o->contamination) != NULL ||
-			    !(o->contamination > 0 &&
-			    o->contamination <= 0.5)) {
-				diag_warn("contamination must be auto or a"
-				    " fraction in (0, 0.5], not \"%s\"",
-				    optarg);
+			if (iforest_contamination(optarg, &o->contamination,
+			    &e) == -1) {
+				diag_warn("%s, not \"%s\"", e.msg, optarg);
 				return diag_usage(usage_text);
 			}
 			break;

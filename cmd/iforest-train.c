@@ -164,6 +164,7 @@ static int
 parse_options(int argc, char *argv[], struct options *o)
 {
 	const char *why;
+	struct err e;
 	long v;
 	unsigned long long seed;
 	int c;
@@ -173,15 +174,9 @@ parse_options(int argc, char *argv[], struct options *o)
 	    NULL)) != -1) {
 		switch (c) {
 		case 'c':
-			if (strcmp(optarg, "auto") == 0) {
-				o->p.contamination = -1;
-				break;
-			}
-			if (num_double(optarg, &o->p.contamination) != NULL ||
-			    !(o->p.contamination > 0 &&
-			    o->p.contamination <= 0.5))
-				return bad_value("contamination must be auto"
-				    " or a fraction in (0, 0.5]", optarg);
+			if (iforest_contamination(optarg, &o->p.contamination,
+			    &e) == -1)
+				return bad_value(e.msg, optarg);
 			break;
 		case 'f':
 			if (o->want != NULL)

@@ -26,6 +26,7 @@
 
 #include "err.h"
 #include "forest.h"
+#include "num.h"
 #include "rng.h"
 
 #define EULER_GAMMA	0.5772156649015329
@@ -659,6 +660,19 @@ select_kth(double *s, size_t n, size_t k)
 		else
 			lo = j + 1;
 	}
+}
+
+int
+iforest_contamination(const char *s, double *c, struct err *e)
+{
+	if (strcmp(s, "auto") == 0) {
+		*c = -1;
+		return 0;
+	}
+	if (num_double(s, c) != NULL || !(*c > 0 && *c <= 0.5))
+		return err_set(e, 0, 0, "contamination must be auto or a"
+		    " fraction in (0, 0.5]");
+	return 0;
 }
 
 /*

@@ -96,6 +96,12 @@ double	iforest_c(double n);
  */
 double	iforest_between(double lo, double hi, double frac);
 
+/*
+ * Read the contamination of an option, S: "auto" (as -1) or a fraction in
+ * (0, 0.5].  Returns 0, or -1 with E saying what is wanted.
+ */
+int	iforest_contamination(const char *s, double *c, struct err *e);
+
 struct iforest_trainer;
 
 /*

@@ -984,6 +984,25 @@ test_between(void)
 	CHECK(iforest_between(0.1, 0.7, 1 - 0x1p-60) == 0.7);
 }
 
+/* The contamination of an option: auto, or a fraction in (0, 0.5]. */
+static void
+test_contamination_option(void)
+{
+	struct err e;
+	double c = 0;
+
+	CHECK(iforest_contamination("auto", &c, &e) == 0 && c == -1);
+	CHECK(iforest_contamination("0.5", &c, &e) == 0 && c == 0.5);
+	CHECK(iforest_contamination("1e-3", &c, &e) == 0 && c == 0.001);
+	CHECK(iforest_contamination("0", &c, &e) == -1);
+	CHECK(strcmp(e.msg, "contamination must be auto or a fraction in"
+	    " (0, 0.5]") == 0);
+	CHECK(iforest_contamination("0.51", &c, &e) == -1);
+	CHECK(iforest_contamination("nan", &c, &e) == -1);
+	CHECK(iforest_contamination("Auto", &c, &e) == -1);
+	CHECK(iforest_contamination("", &c, &e) == -1);
+}
+
 int
 main(void)
 {
@@ -998,6 +1017,7 @@ main(void)
 	test_sample_size();
 	test_seed();
 	test_contamination();
+	test_contamination_option();
 	test_reservoir();
 	test_errors();
 	test_extremes();
