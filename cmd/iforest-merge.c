@@ -178,12 +178,8 @@ place(struct iforest *f, const struct options *o, uint64_t *skipped)
 		diag_sys("out of memory");
 		goto out;
 	}
-	if ((got = csv_read(r, &rec, &e)) != 1) {
-		if (got == 0)
-			diag_at(file, 0, "empty input: expected a header"
-			    " line naming the columns");
-		else
-			diag_err(file, &e);
+	if (csv_header(r, &rec, &e) == -1) {
+		diag_err(file, &e);
 		goto out;
 	}
 	/* Out of memory (line 0) is not the file's fault. */

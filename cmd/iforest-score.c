@@ -321,13 +321,8 @@ score(int fd, const struct options *o, const struct iforest *f,
 		goto out;
 	}
 
-	if ((rc = csv_read(r, &rec, &e)) != 1) {
-		if (rc == 0)
-			diag_at(file, 0, "empty input: expected a header"
-			    " line naming the columns");
-		else
-			diag_err(file, &e);
-		rc = -1;
+	if ((rc = csv_header(r, &rec, &e)) == -1) {
+		diag_err(file, &e);
 		goto out;
 	}
 	/* Out of memory (line 0) is not the file's fault. */

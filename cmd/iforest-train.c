@@ -392,12 +392,8 @@ train(int fd, const struct options *o, struct counts *n)
 		diag_sys("out of memory");
 		return NULL;
 	}
-	if ((rc = csv_read(r, &rec, &e)) != 1) {
-		if (rc == 0)
-			diag_at(file, 0, "empty input: expected a header"
-			    " line naming the columns");
-		else
-			diag_err(file, &e);
+	if ((rc = csv_header(r, &rec, &e)) == -1) {
+		diag_err(file, &e);
 		goto out;
 	}
 	if (choose_features(file, &rec, o, &fs) == -1)

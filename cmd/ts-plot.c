@@ -421,12 +421,8 @@ read_data(int fd, const struct options *o, struct data *d,
 		diag_sys("out of memory");
 		return -1;
 	}
-	if ((got = csv_read(r, &rec, &e)) != 1) {
-		if (got == 0)
-			diag_at(file, 0, "empty input: expected a header"
-			    " line naming the columns");
-		else
-			diag_err(file, &e);
+	if (csv_header(r, &rec, &e) == -1) {
+		diag_err(file, &e);
 		goto out;
 	}
 	if (find_columns(file, o, &rec, col) == -1)

@@ -529,13 +529,8 @@ convert(int fd, const struct options *o, struct request *q,
 		diag_sys("out of memory");
 		return -1;
 	}
-	if ((rc = csv_read(r, &rec, &e)) != 1) {
-		if (rc == 0)
-			diag_at(file, 0, "empty input: expected a header line "
-			    "naming the columns");
-		else
-			diag_err(file, &e);
-		rc = -1;
+	if ((rc = csv_header(r, &rec, &e)) == -1) {
+		diag_err(file, &e);
 		goto out;
 	}
 	if ((rc = find_columns(file, &rec, o, &cs)) == -1)

@@ -641,6 +641,17 @@ csv_numbers(const struct csv_record *rec, const size_t *col,
 	return complete;
 }
 
+int
+csv_header(struct csv_reader *r, struct csv_record *rec, struct err *e)
+{
+	int got = csv_read(r, rec, e);
+
+	if (got == 0)
+		return err_set(e, 0, 0, "empty input: expected a header line"
+		    " naming the columns");
+	return got == 1 ? 0 : -1;
+}
+
 static int
 cmp_name(const void *a, const void *b)
 {

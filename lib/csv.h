@@ -54,6 +54,13 @@ void	csv_close(struct csv_reader *r);
 int	csv_read(struct csv_reader *r, struct csv_record *rec, struct err *e);
 
 /*
+ * Read the header, the first record, as csv_read does; input with no
+ * record at all is an error here.  Returns 0, or -1.
+ */
+int	csv_header(struct csv_reader *r, struct csv_record *rec,
+	    struct err *e);
+
+/*
  * Can csv_read return without reading more input, because R holds a whole
  * line or the input has ended?  A program that holds output back asks
  * this before csv_read, which may wait long on a slow source.  (A record

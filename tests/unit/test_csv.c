@@ -705,6 +705,34 @@ test_names(void)
 	csv_names_free(&ix);
 }
 
+/* The header is the first record; no record at all is an error. */
+static void
+test_header(void)
+{
+	struct csv_reader *r;
+	struct csv_record rec;
+	struct err e;
+	int fd[2];
+
+	CHECK(pipe(fd) == 0);
+	CHECK(write(fd[1], "a,b\n1,2\n", 8) == 8);
+	close(fd[1]);
+	CHECK((r = csv_open(fd[0], 0)) != NULL);
+	CHECK(csv_header(r, &rec, &e) == 0 && rec.nfield == 2 &&
+	    rec.line == 1);
+	csv_close(r);
+	close(fd[0]);
+
+	CHECK(pipe(fd) == 0);
+	close(fd[1]);
+	CHECK((r = csv_open(fd[0], 0)) != NULL);
+	CHECK(csv_header(r, &rec, &e) == -1 && e.line == 0);
+	CHECK(strcmp(e.msg, "empty input: expected a header line naming the"
+	    " columns") == 0);
+	csv_close(r);
+	close(fd[0]);
+}
+
 static void
 test_columns(void)
 {
@@ -739,6 +767,7 @@ main(void)
 	test_quotes();
 	test_names();
 	test_columns();
+	test_header();
 	test_errors();
 	test_read_error();
 	test_large();
