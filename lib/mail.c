@@ -391,6 +391,8 @@ put_lines(struct mail_buf *b, const char *s, size_t len, const char *eol)
 {
 	size_t i, start, brk;
 
+	if (len == 0)		/* S may be NULL then: no headers to add */
+		return;
 	for (i = start = 0; i < len; i++) {
 		if ((brk = line_break(s, i, len)) == 0)
 			continue;
