@@ -86,6 +86,7 @@ verify "after 500"
 echo "$cpid" >"$tmp/kill-at-tojson"
 job 2013-12-06T05:00:00Z
 failed "down" 2013-12-06T02:00:00Z
+kill "$cpid" 2>/dev/null	# if the job failed before it could
 wait "$cpid" 2>/dev/null
 grep -q 'inserting the anomalies of .* failed' "$tmp/err" ||
     fail "down: $(cat "$tmp/err")"
