@@ -25,6 +25,14 @@
 #include "num.h"
 #include "timestamp.h"
 
+/*
+ * The most feature columns taken.  Each tree keeps its sample of rows
+ * whole, so the samples take 8 bytes x trees x samples x features: 205 MB
+ * at the defaults (100 trees of 256 rows) and this many.  A header of a
+ * million columns would otherwise ask for gigabytes before its first row.
+ */
+#define MAXFEATURES	1000
+
 struct options {
 	struct iforest_params p;
 	char	**want;		/* -f names, or NULL for the default */
@@ -282,7 +290,7 @@ add_feature(const struct header *h, struct features *fs, size_t col,
 		return -1;
 	}
 	if ((fs->name[fs->n] = strdup(name)) == NULL) {
-		diag_sys("out of memory");
+		diag_at(h->file, h->rec->line, "out of memory");
 		return -1;
 	}
 	fs->col[fs->n++] = col;
@@ -300,11 +308,20 @@ choose_features(const char *file, const struct csv_record *hdr,
 	struct header h = { file, hdr, { 0, NULL } };
 	struct err e;
 	long t = 0, c;
-	size_t i;
+	size_t i, nf;
 	int rc = -1;
 
+	/* Every column but the time column, unless -f lists them. */
+	nf = o->want != NULL ? o->nwant : hdr->nfield - 1;
+	if (nf > MAXFEATURES) {
+		diag_at(file, hdr->line, "%zu feature columns, more than the"
+		    " %d this program takes%s", nf, MAXFEATURES,
+		    o->want != NULL ? "" : " (choose some with -f)");
+		return -1;
+	}
 	if (csv_names_init(&h.names, hdr->field, hdr->nfield, &e) == -1) {
-		diag_err(NULL, &e);
+		e.line = hdr->line;
+		diag_err(file, &e);
 		return -1;
 	}
 	if (o->timecol != NULL && (t = find_column(&h, o->timecol)) < 0)
@@ -312,7 +329,7 @@ choose_features(const char *file, const struct csv_record *hdr,
 	fs->col = calloc(hdr->nfield, sizeof *fs->col);
 	fs->name = calloc(hdr->nfield, sizeof *fs->name);
 	if (fs->col == NULL || fs->name == NULL) {
-		diag_sys("out of memory");
+		diag_at(file, hdr->line, "out of memory");
 		goto out;
 	}
 
@@ -389,7 +406,7 @@ train(int fd, const struct options *o, struct counts *n)
 	int rc;
 
 	if ((r = csv_open(fd, 0)) == NULL) {
-		diag_sys("out of memory");
+		diag_at(file, 0, "out of memory");
 		return NULL;
 	}
 	if ((rc = csv_header(r, &rec, &e)) == -1) {
@@ -401,11 +418,11 @@ train(int fd, const struct options *o, struct counts *n)
 	if ((x = calloc(fs.n, sizeof *x)) == NULL ||
 	    (n->lo = calloc(fs.n, sizeof *n->lo)) == NULL ||
 	    (n->hi = calloc(fs.n, sizeof *n->hi)) == NULL) {
-		diag_sys("out of memory");
+		diag_at(file, rec.line, "out of memory");
 		goto out;
 	}
 	if ((t = iforest_train_begin(&o->p, fs.n, fs.name, &e)) == NULL) {
-		diag_err(NULL, &e);
+		diag_err(file, &e);
 		goto out;
 	}
 
@@ -422,7 +439,8 @@ train(int fd, const struct options *o, struct counts *n)
 		}
 		widen(n, x, fs.n);
 		if (iforest_train_add(t, x, &e) == -1) {
-			diag_err(NULL, &e);
+			e.line = rec.line;
+			diag_err(file, &e);
 			goto abort;
 		}
 	}
@@ -442,7 +460,7 @@ train(int fd, const struct options *o, struct counts *n)
 		goto out;
 	}
 	if ((f = iforest_train_end(t, &e)) == NULL)
-		diag_err(NULL, &e);
+		diag_err(file, &e);
 	goto out;
 abort:
 	iforest_train_abort(t);

@@ -80,6 +80,17 @@ csv_close(struct csv_reader *r)
 	free(r);
 }
 
+/*
+ * The most either buffer needs: a record at the limit, the CR and LF that
+ * may end it, and one read beyond.  (csv_open keeps this clear of
+ * overflow.)
+ */
+static size_t
+ceiling(const struct csv_reader *r)
+{
+	return r->maxrecord + 2 + BLOCK;
+}
+
 static int
 toolong(struct csv_reader *r, struct err *e)
 {
@@ -111,13 +122,22 @@ more(struct csv_reader *r, struct err *e)
 		r->len = held;
 	}
 	if (r->cap - r->len < BLOCK / 2) {
+		size_t cap = r->cap * 2;
 		char *nb;
 
-		if (r->cap > SIZE_MAX / 2 ||
-		    (nb = realloc(r->buf, r->cap * 2)) == NULL)
+		/*
+		 * Doubling past the limit would cost up to twice the limit
+		 * to refuse a record: stop at the most a record may hold
+		 * plus one read, which still leaves a read of BLOCK / 2 or
+		 * more, since held is at most maxrecord + 1 here.
+		 */
+		if (cap > ceiling(r))
+			cap = ceiling(r);
+		if (cap <= r->cap ||
+		    (nb = realloc(r->buf, cap)) == NULL)
 			return err_set(e, r->line, 0, "out of memory");
 		r->buf = nb;
-		r->cap *= 2;
+		r->cap = cap;
 	}
 
 	do
@@ -147,6 +167,9 @@ outroom(struct csv_reader *r, size_t need, struct err *e)
 			return err_set(e, r->line, 0, "out of memory");
 		cap *= 2;
 	}
+	/* As in more: no doubling past the held input and a NUL. */
+	if (cap > ceiling(r) + 1 && need <= ceiling(r) + 1)
+		cap = ceiling(r) + 1;
 	if ((nb = realloc(r->out, cap)) == NULL)
 		return err_set(e, r->line, 0, "out of memory");
 	r->out = nb;

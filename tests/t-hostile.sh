@@ -7,7 +7,9 @@
 #
 #	a CSV record of 1 GiB (header or row, one line or quoted LFs),
 #	    fed through a pipe, refused at 64 MiB (CSV_MAXRECORD)
-#	a CSV of 1000000 columns: iforest-train runs out of memory cleanly
+#	a CSV of 1000000 columns: iforest-train refuses more than 1000
+#	    features before it allocates for them; the others read it
+#	iforest-train out of memory for its samples names the file
 #	JSON: a string of 100 MB, nesting 1000000 deep (limit 512)
 #	a model claiming 10^9 trees, 10^18 nodes, 10^9 features, huge leaf
 #	    sizes and feature numbers: refused at the line, nothing
@@ -55,11 +57,14 @@ bounded() {
 	fi
 }
 
-# CSV: the reader's bound is 64 MiB a record.  Its two buffers (as read,
-# and unquoted) grow by doubling to at most 128 MiB each, so 300 MiB of
-# address space is enough for it and far too little for the 1 GiB on
-# offer.
-LIM=307200
+# CSV: the reader's bound is 64 MiB a record.  Its buffers grow by
+# doubling but stop at the bound plus one read, so refusing a record takes
+# little more than 64 MiB (100 MiB is enough), and 64 MiB more for a
+# record with a quoted field, which is also held unquoted (150 MiB is
+# enough: at least 134 MiB are needed).  Doubling on to 128 MiB a buffer
+# would need about 256 MiB.
+LIM=102400
+QLIM=153600
 REC='record longer than 67108864 bytes$'
 printf 'time,x\n2020-01-01T00:00:00Z,1\n2020-01-01T00:01:00Z,2\n' >s.csv
 printf '2020-01-01T00:02:00Z,3\n' >>s.csv
@@ -76,7 +81,7 @@ for p in "iforest-train -o x.model" "iforest-score -m s.model" \
 	{ printf 'time,x\n2020-01-01T00:00:00Z,'; gib 7; } |
 	    bounded $LIM $st "^$1: <stdin>:2: $REC" "$@"
 	{ printf 'time,x\n2020-01-01T00:00:00Z,"'; gib '\n'; } |
-	    bounded $LIM $st "^$1: <stdin>:2: $REC" "$@"
+	    bounded $QLIM $st "^$1: <stdin>:2: $REC" "$@"
 done
 # The same from a file operand: the name is in the message.
 mkfifo fifo
@@ -84,8 +89,9 @@ gib 7 >fifo &
 bounded $LIM 1 "^iforest-score: fifo:1: $REC" iforest-score -m s.model fifo
 wait
 
-# A million columns: one row of them.  iforest-train keeps a sample per
-# feature; in 300 MB it must say it is out of memory, not be killed.
+# A million columns: one row of them.  iforest-train keeps a sample of
+# rows per tree, 8 bytes a feature each: it takes at most 1000 features
+# and refuses more at the header, in 64 MiB, before allocating for them.
 {
 	printf time
 	seq 1 1000000 | sed 's/^/,c/' | tr -d '\n'
@@ -93,16 +99,44 @@ wait
 	seq 1 1000000 | sed 's/.*/,1/' | tr -d '\n'
 	echo
 } >wide.csv
-bounded 307200 1 '^iforest-train: .*out of memory' \
+W='feature columns, more than the 1000 this program takes'
+bounded 65536 1 "^iforest-train: wide.csv:1: 1000000 $W (choose some" \
     iforest-train -o w.model wide.csv
-[ ! -e w.model ] || fail "a model was left after running out of memory"
+[ ! -e w.model ] || fail "a model was left after a refused header"
 ls -A | grep -q '^w\.model' && fail "a temporary model was left: $(ls -A)"
-# The other readers select their columns and carry on in 300 MB.
-bounded 307200 0 '' ts-tojson -i in -n c8ktonqsahsmemfs7lv0 wide.csv
-bounded 307200 0 '' alert-mail -f a@example.org -t b@example.org \
+bounded 65536 1 "^iforest-train: wide.csv:1: 1001 $W\$" \
+    iforest-train -f "$(seq 1 1001 | sed 's/^/c/' | paste -sd , -)" \
+    -o w.model wide.csv
+# The other readers select their columns and carry on in 64 MiB.
+bounded 65536 0 '' ts-tojson -i in -n c8ktonqsahsmemfs7lv0 wide.csv
+bounded 65536 0 '' alert-mail -f a@example.org -t b@example.org \
     -c c7 wide.csv </dev/null
-bounded 307200 1 '^iforest-score: wide.csv:1: no column "x"' \
+bounded 65536 1 '^iforest-score: wide.csv:1: no column "x"' \
     iforest-score -m s.model wide.csv
+
+# At the bound: 1000 features and 300 rows of them.  The samples take
+# 200 MB; in 100 MiB that runs out, and the message names the file.
+awk 'BEGIN {
+	printf "time"
+	for (j = 1; j <= 1000; j++)
+		printf ",c%d", j
+	print ""
+	for (i = 0; i < 300; i++) {
+		printf "2020-01-01T00:00:00Z"
+		for (j = 1; j <= 1000; j++)
+			printf ",%d", (i * 7 + j) % 13
+		print ""
+	}
+}' >w1000.csv
+bounded 102400 1 '^iforest-train: w1000.csv:[0-9]*: out of memory' \
+    iforest-train -o w.model w1000.csv
+[ ! -e w.model ] || fail "a model was left after running out of memory"
+bounded 409600 0 '' iforest-train -o w.model w1000.csv
+[ "$(grep -c '^feature ' w.model)" = 1000 ] ||
+    fail "the model of 1000 features has $(grep -c '^feature ' w.model)"
+{ printf time; seq 1 1001 | sed 's/^/,c/' | tr -d '\n'; echo; } |
+    bounded 65536 1 "^iforest-train: <stdin>:1: 1001 $W" \
+    iforest-train -o w.model
 
 # JSON: nesting a million deep, of arrays and of objects.
 T='2020-01-01T00:00:00Z'
