@@ -469,6 +469,67 @@ test_large(void)
 }
 
 /*
+ * A record of exactly the limit is read, one byte more is refused, with
+ * the limit on either side of where the buffers stop doubling: they grow
+ * to the limit plus one read, and no further.
+ */
+static void
+test_at_limit(void)
+{
+	static const size_t max[] = { 10, 65535, 131072, 200000, 300001,
+	    524288 };
+	struct csv_reader *r;
+	struct csv_record rec;
+	struct err e;
+	size_t i, k, len, nl;
+	char *in, *p, want[64];
+	int quoted, fd, rc;
+
+	if ((in = malloc(max[5] + 64)) == NULL) {
+		perror("malloc");
+		exit(2);
+	}
+	for (i = 0; i < sizeof max / sizeof max[0]; i++)
+	for (quoted = 0; quoted < 2; quoted++)
+	for (len = max[i]; len <= max[i] + 1; len++) {
+		p = in;
+		p += sprintf(p, "h\n");
+		nl = 0;
+		for (k = 0; k < len; k++) {
+			if (quoted && (k == 0 || k == len - 1))
+				*p++ = '"';
+			else if (quoted && k % 1000 == 999) {
+				*p++ = '\n';
+				nl++;
+			} else
+				*p++ = 'x';
+		}
+		p += sprintf(p, "\r\nz\n");
+		fd = tmpinput(in, (size_t)(p - in));
+		r = csv_open(fd, max[i]);
+		CHECK(csv_read(r, &rec, &e) == 1);
+		rc = csv_read(r, &rec, &e);
+		if (len > max[i]) {
+			snprintf(want, sizeof want, "record longer than"
+			    " %zu bytes", max[i]);
+			CHECK(rc == -1 && e.line == 2);
+			CHECK_STR(rc == -1 ? e.msg : "", want);
+		} else {
+			CHECK(rc == 1 && rec.rawlen == len);
+			CHECK(rec.nfield == 1 &&
+			    rec.len[0] == (quoted ? len - 2 : len));
+			CHECK(csv_read(r, &rec, &e) == 1);
+			CHECK(rec.line == 3 + (long)nl &&
+			    strcmp(rec.field[0], "z") == 0);
+			CHECK(csv_read(r, &rec, &e) == 0);
+		}
+		csv_close(r);
+		close(fd);
+	}
+	free(in);
+}
+
+/*
  * An endless record is refused once it passes the limit, rather than read
  * until memory runs out.  The writer stops after 16 MB without closing,
  * so a reader that waits for the end hangs, and the alarm ends the test.
@@ -771,6 +832,7 @@ main(void)
 	test_errors();
 	test_read_error();
 	test_large();
+	test_at_limit();
 	test_endless();
 	test_round_trip();
 	test_writer();
