@@ -159,7 +159,8 @@ str() {
 }
 str | bounded 153600 1 '^ts-fromjson: <stdin>: out of memory' ts-fromjson
 str | bounded 409600 0 '' ts-fromjson
-str | (ulimit -v 409600 && exec ts-fromjson) | head -c 10 | grep -q '^time,aaaa' ||
+str | (ulimit -v 409600 && exec ts-fromjson) | head -c 10 |
+    grep -q '^time,aaaa' ||
     fail "ts-fromjson: the 100 MB key is not the column name"
 
 # Models that claim more than they hold: refused at the claim or where
