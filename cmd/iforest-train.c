@@ -28,10 +28,12 @@
 /*
  * The most feature columns taken.  Each tree keeps its sample of rows
  * whole, so the samples take 8 bytes x trees x samples x features: 205 MB
- * at the defaults (100 trees of 256 rows) and this many.  A header of a
- * million columns would otherwise ask for gigabytes before its first row.
+ * per 1000 features at the defaults (100 trees of 256 rows), and 240 MB
+ * for three rows of this many.  A header of a million columns, which
+ * would take 2.4 GB for three rows, is refused at once.  Inputs this wide
+ * want fewer trees (-n) or rows per tree (-s).
  */
-#define MAXFEATURES	1000
+#define MAXFEATURES	100000
 
 struct options {
 	struct iforest_params p;
