@@ -816,7 +816,7 @@ fast_differs(const struct iforest *f, const double *rows, size_t n)
 {
 	struct iforest plain = share(f, f->nfeature, 0), wide;
 	double *batch = malloc(n * sizeof *batch), *wrows, a, b, h;
-	size_t i, j, bad = 0, nf = f->nfeature;
+	size_t i, j, k, bad = 0, nf = f->nfeature;
 
 	wide = share(f, nf + 1, 1);
 	wrows = malloc(n * (nf + 1) * sizeof *wrows);
@@ -842,6 +842,16 @@ fast_differs(const struct iforest *f, const double *rows, size_t n)
 		bad += memcmp(&a, &b, sizeof a) != 0;
 	}
 	iforest_score_rows(&wide, wrows, n, batch);
+	for (i = 0; i < n; i++) {
+		a = iforest_score(&plain, rows + i * nf);
+		bad += memcmp(&a, &batch[i], sizeof a) != 0;
+	}
+	/* Batches of every size up to a few lanes, odd lengths included. */
+	for (i = 0, k = 1; i < n; i += k, k = k % 37 + 1) {
+		if (k > n - i)
+			k = n - i;
+		iforest_score_rows(f, rows + i * nf, k, batch + i);
+	}
 	for (i = 0; i < n; i++) {
 		a = iforest_score(&plain, rows + i * nf);
 		bad += memcmp(&a, &batch[i], sizeof a) != 0;
