@@ -283,6 +283,13 @@ mul_64x64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo)
 	*hi = p11 + (p01 >> 32) + (p10 >> 32) + (mid >> 32);
 }
 
+/* The two digits of each number below 100, "00" to "99". */
+static const char two_digits[] =
+    "00010203040506070809101112131415161718192021222324"
+    "25262728293031323334353637383940414243444546474849"
+    "50515253545556575859606162636465666768697071727374"
+    "75767778798081828384858687888990919293949596979899";
+
 /*
  * The common case of num_fixed, without printf: |V| below 2^63 / 10^D,
  * which the scores are.  V is M 2^-K exactly, with M a whole number below
@@ -296,7 +303,7 @@ fast_fixed(char *buf, double v, int decimals)
 {
 	uint64_t bits, m, hi, lo, q, half, rest, p10 = 1;
 	char digit[24];
-	size_t n = 0, i;
+	size_t n = 0, i, nd;
 	int k;
 
 	if (DBL_MANT_DIG != 53 || DBL_MAX_EXP != 1024 ||
@@ -337,16 +344,31 @@ fast_fixed(char *buf, double v, int decimals)
 	if (v < 0 && q != 0)
 		buf[n++] = '-';
 
-	/* The digits of q, at least one before the point. */
-	i = 0;
-	do {
-		digit[i++] = (char)('0' + q % 10);
-		q /= 10;
-	} while (q != 0 || i <= (size_t)decimals);
-	while (i > 0) {
-		if (i == (size_t)decimals)
-			buf[n++] = '.';
-		buf[n++] = digit[--i];
+	/*
+	 * The digits of q, from the last, two at a time, then zeros up to
+	 * one before the point.
+	 */
+	i = sizeof digit;
+	while (q >= 100) {
+		i -= 2;
+		memcpy(digit + i, two_digits + q % 100 * 2, 2);
+		q /= 100;
+	}
+	if (q >= 10) {
+		i -= 2;
+		memcpy(digit + i, two_digits + q * 2, 2);
+	} else {
+		digit[--i] = (char)('0' + q);
+	}
+	while (sizeof digit - i <= (size_t)decimals)
+		digit[--i] = '0';
+	nd = sizeof digit - i - (size_t)decimals;
+	memcpy(buf + n, digit + i, nd);
+	n += nd;
+	if (decimals > 0) {
+		buf[n++] = '.';
+		memcpy(buf + n, digit + i + nd, (size_t)decimals);
+		n += (size_t)decimals;
 	}
 	buf[n] = '\0';
 	return n;
