@@ -65,6 +65,7 @@ struct json_reader {
 
 	struct block *head, *cur;
 
+	struct block *vsblock;	/* holds vs (see give_items) */
 	struct json *vs;	/* members of open containers */
 	size_t	 nvs, capvs;
 	const char **ks;	/* names of members of open objects */
@@ -242,6 +243,69 @@ grow(void **arr, size_t *cap, size_t size)
 	return 0;
 }
 
+/*
+ * The members of open containers are kept in vs, itself the memory of an
+ * arena block, so that a long array (a series of a million values) need
+ * not be copied when it closes: its block goes to the arena as it is,
+ * full, and vs starts again in a new block with the members below it.
+ */
+#define GIVE_ITEMS	4096
+
+/* Make room for one more member in vs.  Returns -1 when out of memory. */
+static int
+grow_vs(struct json_reader *r)
+{
+	size_t cap = r->capvs ? r->capvs : 64;
+	struct block *b;
+
+	if (r->capvs != 0) {
+		if (cap > (SIZE_MAX - sizeof *b) / 2 / sizeof *r->vs)
+			return -1;
+		cap *= 2;
+	}
+	if ((b = realloc(r->vsblock, sizeof *b + cap * sizeof *r->vs)) ==
+	    NULL)
+		return -1;
+	b->size = cap * sizeof *r->vs;
+	r->vsblock = b;
+	r->vs = (struct json *)(void *)b->mem;
+	r->capvs = cap;
+	return 0;
+}
+
+/*
+ * Hand the block of vs to the arena, full, and start vs anew with its
+ * first KEEP members.  Its place in the list is the head: before the
+ * current block, where arena_alloc reuses nothing until arena_reset.
+ * The caller points r->vs at the new block.  Returns -1 when out of
+ * memory, with nothing changed.
+ */
+static int
+give_items(struct json_reader *r, size_t keep)
+{
+	struct block *b, *old = r->vsblock;
+	size_t cap = keep < 32 ? 64 : keep * 2;
+
+	if (cap > (SIZE_MAX - sizeof *b) / sizeof *r->vs ||
+	    (b = malloc(sizeof *b + cap * sizeof *r->vs)) == NULL)
+		return -1;
+	memcpy(b->mem, r->vs, keep * sizeof *r->vs);
+	b->size = cap * sizeof *r->vs;
+	b->used = 0;
+	b->next = NULL;
+	old->used = old->size;
+	if (r->cur == NULL) {
+		old->next = NULL;
+		r->head = r->cur = old;
+	} else {
+		old->next = r->head;
+		r->head = old;
+	}
+	r->vsblock = b;
+	r->capvs = cap;
+	return 0;
+}
+
 /* Opening. */
 
 static struct json_reader *
@@ -333,7 +397,7 @@ json_close(struct json_reader *r)
 		next = b->next;
 		free(b);
 	}
-	free(r->vs);
+	free(r->vsblock);
 	free(r->ks);
 	free(r->kls);
 	free(r->num);
@@ -830,8 +894,7 @@ value:
 have:
 	if (depth == 0)
 		goto done;
-	if (r->nvs == r->capvs &&
-	    grow((void **)&r->vs, &r->capvs, sizeof *r->vs) == -1)
+	if (r->nvs == r->capvs && grow_vs(r) == -1)
 		goto nomem;
 	r->vs[r->nvs++] = v;
 	o = &r->open[depth - 1];
@@ -905,10 +968,15 @@ close:
 	n = r->nvs - o->vbase;
 	v.len = n;
 	if (n > 0) {
-		if (n > SIZE_MAX / sizeof *v.item ||
-		    (v.item = arena_alloc(r, n * sizeof *v.item)) == NULL)
+		if (n >= GIVE_ITEMS && give_items(r, o->vbase) == 0) {
+			v.item = r->vs + o->vbase;
+			r->vs = (struct json *)(void *)r->vsblock->mem;
+		} else if (n > SIZE_MAX / sizeof *v.item || (v.item =
+		    arena_alloc(r, n * sizeof *v.item)) == NULL) {
 			goto nomem;
-		memcpy(v.item, r->vs + o->vbase, n * sizeof *v.item);
+		} else {
+			memcpy(v.item, r->vs + o->vbase, n * sizeof *v.item);
+		}
 		if (o->type == JSON_OBJECT) {
 			v.key = arena_alloc(r, n * sizeof *v.key);
 			v.keylen = arena_alloc(r, n * sizeof *v.keylen);

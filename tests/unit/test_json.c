@@ -420,6 +420,87 @@ test_big(void)
 	free(s);
 }
 
+/* Append "[B, B+1, ..., B+N-1]" to S at *LEN. */
+static void
+put_run(char *s, size_t *len, size_t b, size_t n)
+{
+	size_t i;
+
+	s[(*len)++] = '[';
+	for (i = 0; i < n; i++)
+		*len += (size_t)sprintf(s + *len, "%s%zu", i ? "," : "",
+		    b + i);
+	s[(*len)++] = ']';
+}
+
+/* Does the array V hold B, B+1, ..., B+N-1? */
+static int
+is_run(const struct json *v, size_t b, size_t n)
+{
+	size_t i;
+
+	if (v == NULL || v->type != JSON_ARRAY || v->len != n)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (v->item[i].type != JSON_NUMBER ||
+		    v->item[i].num != (double)(b + i))
+			return 0;
+	return 1;
+}
+
+/*
+ * Long arrays inside others, with members before and after them, in
+ * values one after another: each long array keeps its members whole
+ * while the ones around it are read and the next value reuses memory.
+ */
+static void
+test_long_arrays(void)
+{
+	size_t len = 0, round;
+	char *s = malloc(3 * 40000 * 8 + 1024);
+	const struct json *a, *b;
+	struct json *v;
+	struct err e;
+
+	if (s == NULL)
+		return;
+	for (round = 0; round < 3; round++) {
+		len += (size_t)sprintf(s + len, "{\"x\":1,\"a\":");
+		put_run(s, &len, 0, 5000);
+		len += (size_t)sprintf(s + len, ",\"b\":[2,");
+		put_run(s, &len, 100, 4096);
+		s[len++] = ',';
+		put_run(s, &len, 7, 3);
+		s[len++] = ',';
+		put_run(s, &len, 9, 20000);
+		len += (size_t)sprintf(s + len, ",\"s\"],\"c\":");
+		put_run(s, &len, round, 4095 + round);
+		len += (size_t)sprintf(s + len, "}\n");
+	}
+	json_close(rd);
+	rd = json_open_mem(s, len, &e);
+	for (round = 0; round < 3; round++) {
+		CHECK(json_next(rd, &v, &e) == 1);
+		CHECK(v->type == JSON_OBJECT && v->len == 4);
+		a = json_get(v, "x");
+		CHECK(a != NULL && a->type == JSON_NUMBER && a->num == 1);
+		CHECK(is_run(json_get(v, "a"), 0, 5000));
+		b = json_get(v, "b");
+		CHECK(b != NULL && b->type == JSON_ARRAY && b->len == 5);
+		if (b != NULL && b->len == 5) {
+			CHECK(b->item[0].num == 2);
+			CHECK(is_run(&b->item[1], 100, 4096));
+			CHECK(is_run(&b->item[2], 7, 3));
+			CHECK(is_run(&b->item[3], 9, 20000));
+			CHECK(b->item[4].type == JSON_STRING &&
+			    strcmp(b->item[4].str, "s") == 0);
+		}
+		CHECK(is_run(json_get(v, "c"), round, 4095 + round));
+	}
+	CHECK(json_next(rd, &v, &e) == 0);
+	free(s);
+}
+
 static void
 test_open(void)
 {
@@ -534,6 +615,7 @@ main(void)
 	test_depth();
 	test_stream();
 	test_big();
+	test_long_arrays();
 	test_open();
 	test_put();
 	test_typename();
