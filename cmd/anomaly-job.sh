@@ -119,7 +119,7 @@ tcalc() {
 		m = substr(t, 6, 2) + 0
 		if (m < 1 || m > 12 || substr(t, 9, 2) + 0 < 1 || \
 		    substr(t, 9, 2) + 0 > 31 || substr(t, 12, 2) + 0 > 23 || \
-		    substr(t, 15, 2) + 0 > 59 || substr(t, 18, 2) + 0 > 60)
+		    substr(t, 15, 2) + 0 > 59 || substr(t, 18, 2) + 0 > 59)
 			exit 1
 		s = days(substr(t, 1, 4) + 0, substr(t, 6, 2) + 0, \
 		    substr(t, 9, 2) + 0) * 86400 + substr(t, 12, 2) * 3600 + \
@@ -761,7 +761,9 @@ main() {
 	# clarify's curl holds the secret: no core dump of any of them.
 	ulimit -c 0 2>/dev/null || :
 	trap cleanup EXIT
-	trap 'exit 2' HUP INT TERM
+	trap 'exit 129' HUP
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
 	tmp=$(mktemp -d) || die "cannot make a temporary folder"
 	# The keys that only a late step reads, checked now by the programs
 	# that take them.

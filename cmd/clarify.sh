@@ -313,7 +313,9 @@ main() {
 	ulimit -c 0 2>/dev/null || :
 	tmp=$(mktemp -d) || exit 1
 	trap 'rm -rf "$tmp"' EXIT
-	trap 'exit 2' HUP INT TERM
+	trap 'exit 129' HUP
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
 	type=$("$helper" check "$cred") || exit 1
 	if [ "$1" = check ]; then
 		echo "$type"

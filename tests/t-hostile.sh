@@ -103,7 +103,8 @@ W='feature columns, more than the 100000 this program takes'
 bounded 65536 1 "^iforest-train: wide.csv:1: 1000000 $W (choose some" \
     iforest-train -o w.model wide.csv
 [ ! -e w.model ] || fail "a model was left after a refused header"
-ls -A | grep -q '^w\.model' && fail "a temporary model was left: $(ls -A)"
+ls -A | grep -q '^\.iforest-model\.' &&
+    fail "a temporary model was left: $(ls -A)"
 # The other readers select their columns and carry on in 64 MiB.
 bounded 65536 0 '' ts-tojson -i in -n c8ktonqsahsmemfs7lv0 wide.csv
 bounded 65536 0 '' alert-mail -f a@example.org -t b@example.org \
@@ -128,6 +129,8 @@ awk 'BEGIN {
 bounded 102400 1 '^iforest-train: w1000.csv:[0-9]*: out of memory' \
     iforest-train -o w.model w1000.csv
 [ ! -e w.model ] || fail "a model was left after running out of memory"
+ls -A | grep -q '^\.iforest-model\.' &&
+    fail "a temporary model was left after running out of memory: $(ls -A)"
 bounded 409600 0 '' iforest-train -o w.model w1000.csv
 [ "$(grep -c '^feature ' w.model)" = 1000 ] ||
     fail "the model of 1000 features has $(grep -c '^feature ' w.model)"

@@ -52,6 +52,8 @@ bad 'samples: samples must be auto or' 16 'samples = lots'
 bad 'seed: seed must be a whole number' 16 'seed = -1'
 bad 'lag: not a whole number' 16 'lag = 1h'
 bad 'plot: "yes" or "no"' 16 'plot = maybe'
+bad 'train_from: not an RFC 3339 UTC time' 16 \
+    'train_from = 2013-12-03T00:00:60Z'
 
 # A folder for a configuration file.
 write_conf
