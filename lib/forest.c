@@ -1440,7 +1440,26 @@ complete_block(const struct iforest *f, const double *rows, size_t n,
 			xg = x + r * nf;
 			a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0;
 			a8 = a9 = a10 = a11 = a12 = a13 = a14 = a15 = 0;
-			for (s = 0; s < depth; s++) {
+			/* The first step, from the root that all share. */
+			if (depth > 0) {
+				a0 = DOWN(sv, off, 0, xg, 0);
+				a1 = DOWN(sv, off, 0, xg, 1);
+				a2 = DOWN(sv, off, 0, xg, 2);
+				a3 = DOWN(sv, off, 0, xg, 3);
+				a4 = DOWN(sv, off, 0, xg, 4);
+				a5 = DOWN(sv, off, 0, xg, 5);
+				a6 = DOWN(sv, off, 0, xg, 6);
+				a7 = DOWN(sv, off, 0, xg, 7);
+				a8 = DOWN(sv, off, 0, xg, 8);
+				a9 = DOWN(sv, off, 0, xg, 9);
+				a10 = DOWN(sv, off, 0, xg, 10);
+				a11 = DOWN(sv, off, 0, xg, 11);
+				a12 = DOWN(sv, off, 0, xg, 12);
+				a13 = DOWN(sv, off, 0, xg, 13);
+				a14 = DOWN(sv, off, 0, xg, 14);
+				a15 = DOWN(sv, off, 0, xg, 15);
+			}
+			for (s = 1; s < depth; s++) {
 				a0 = DOWN(sv, off, a0, xg, 0);
 				a1 = DOWN(sv, off, a1, xg, 1);
 				a2 = DOWN(sv, off, a2, xg, 2);
