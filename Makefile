@@ -1,7 +1,7 @@
 # iforest-tools - anomaly detection for time series, as Unix filters.
 # GNU make; C11, libc and libm only.
 
-VERSION   = 0.1.0
+VERSION   = 0.2.0
 PREFIX    = /usr/local
 BINDIR    = $(PREFIX)/bin
 MANDIR    = $(PREFIX)/share/man

@@ -18,7 +18,7 @@
 #include "err.h"
 
 #ifndef VERSION
-#define VERSION "0.1.0"
+#define VERSION "0.2.0"
 #endif
 
 /* Exit statuses shared by every program (alert-mail has its own 1). */
