@@ -10,44 +10,8 @@
 #	an answer of 300 MB to clarify is refused within seconds, with a
 #	    message, under a memory limit; CLARIFY_MAX_SIZE sets the bound
 #	curl, which is given the secret, runs with core dumps disabled
-top=$(cd "$(dirname "$0")/.." && pwd)
-PATH=$top/bin:$top/tests/bin:$PATH
-LC_ALL=C
-export PATH LC_ALL
-
-command -v curl >/dev/null 2>&1 || { echo "skipped: no curl"; exit 0; }
-command -v msmtp >/dev/null 2>&1 || { echo "skipped: no msmtp"; exit 0; }
+. "$(dirname "$0")/tools/peers.sh"
 command -v perl >/dev/null 2>&1 || { echo "skipped: no perl"; exit 0; }
-
-tmp=$(mktemp -d) || exit 2
-cpid=
-spid=
-hpid=
-cleanup() {
-	for p in $cpid $spid $hpid; do
-		kill "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 2' HUP INT TERM
-rc=0
-
-fail() {
-	echo "FAIL: $*"
-	rc=1
-}
-
-ITEM=c1vcqk2005qb5nusljko
-ID=c8ktonqsahsmemfs7lv0
-HOME=$tmp/home
-XDG_CACHE_HOME=$tmp/cache
-TMPDIR=$tmp/t
-CLARIFY_WAIT=0
-CLARIFY_PACE=0
-export HOME XDG_CACHE_HOME TMPDIR CLARIFY_WAIT CLARIFY_PACE
-mkdir "$HOME" "$tmp/mail" "$tmp/t" || exit 2
 chmod 755 "$tmp"
 cd "$tmp" || exit 2
 
@@ -59,15 +23,6 @@ credfile() {
 	printf '"credentials":{"type":"%s","clientId":"cid",%s}}\n' \
 	    "$2" '"clientSecret":"secret"' >>"$3"
 	chmod 600 "$3"
-}
-
-waitport() {
-	n=0
-	while [ ! -s "$1" ]; do
-		n=$((n + 1))
-		[ $n -le 100 ] || { echo "no port file $1"; exit 1; }
-		sleep 0.1
-	done
 }
 
 {
@@ -89,24 +44,7 @@ spid=$!
 waitport cport
 waitport sport
 credfile cport client-credentials cred.json
-printf 'account default\nhost 127.0.0.1\nport %s\nauth off\ntls off\n' \
-    "$(cat sport)" >msmtprc
-chmod 600 msmtprc
-cat >job.conf <<EOF
-credentials = $tmp/cred.json
-item = $ITEM
-input = hj-in
-name = hj
-train_from = 2013-12-03T00:00:00Z
-contamination = 0.01
-seed = 3
-lag = 0
-plot = no
-mail_from = plant@example.org
-mail_to = ops@example.org
-msmtp_config = $tmp/msmtprc
-state = $tmp/state
-EOF
+job_conf "$tmp/cred.json" hj-in
 job() {
 	ANOMALY_JOB_NOW=$1 anomaly-job -c job.conf 2>>joberr
 }

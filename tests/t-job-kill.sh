@@ -12,51 +12,9 @@
 # Message-ID, same bytes), the mark at the window's end, and no lock or
 # progress left in the state.  KILL_BEFORE=1 in the environment also
 # kills before each call.
-top=$(cd "$(dirname "$0")/.." && pwd)
-PATH=$top/bin:$top/tests/bin:$PATH
-LC_ALL=C
-export PATH LC_ALL
-
-command -v curl >/dev/null 2>&1 || { echo "skipped: no curl"; exit 0; }
-command -v msmtp >/dev/null 2>&1 || { echo "skipped: no msmtp"; exit 0; }
+. "$(dirname "$0")/tools/peers.sh"
 command -v setsid >/dev/null 2>&1 || { echo "skipped: no setsid"; exit 0; }
-
-tmp=$(mktemp -d) || exit 2
-cpid=
-spid=
-cleanup() {
-	for p in $cpid $spid; do
-		kill "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 2' HUP INT TERM
-rc=0
-
-fail() {
-	echo "FAIL: $*"
-	rc=1
-}
-
-ITEM=c1vcqk2005qb5nusljko
-HOME=$tmp/home
-XDG_CACHE_HOME=$tmp/cache
-TMPDIR=$tmp/t
-CLARIFY_WAIT=0
-CLARIFY_PACE=0
-export HOME XDG_CACHE_HOME TMPDIR CLARIFY_WAIT CLARIFY_PACE
-mkdir "$HOME" "$tmp/mail" "$tmp/t" "$tmp/shim" || exit 2
-
-waitport() {
-	n=0
-	while [ ! -s "$1" ]; do
-		n=$((n + 1))
-		[ $n -le 100 ] || { echo "no port file $1"; exit 1; }
-		sleep 0.1
-	done
-}
+mkdir "$tmp/shim" || exit 2
 
 # Three days of history, an hour apart a normal value, far-off points at :30.
 PLANT='2013-12-06T01:30:00Z 2013-12-06T02:30:00Z 2013-12-06T06:30:00Z'

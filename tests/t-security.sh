@@ -15,54 +15,10 @@
 #	    options
 #	symbolic links planted at the token cache's path are not written
 #	    through
-top=$(cd "$(dirname "$0")/.." && pwd)
-PATH=$top/bin:$top/tests/bin:$PATH
-LC_ALL=C
-export PATH LC_ALL
-
-command -v curl >/dev/null 2>&1 || { echo "skipped: no curl"; exit 0; }
-command -v msmtp >/dev/null 2>&1 || { echo "skipped: no msmtp"; exit 0; }
-
-tmp=$(mktemp -d) || exit 2
-cpid=
-spid=
-cleanup() {
-	for p in $cpid $spid; do
-		kill "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 2' HUP INT TERM
-rc=0
-
-fail() {
-	echo "FAIL: $*"
-	rc=1
-}
-
-ITEM=c1vcqk2005qb5nusljko
-ID=c8ktonqsahsmemfs7lv0
+. "$(dirname "$0")/tools/peers.sh"
 SECRET='Zq9-secret-Xv7'
 CID='cid-Wk4'
-HOME=$tmp/home
-XDG_CACHE_HOME=$tmp/cache
-TMPDIR=$tmp/t
-CLARIFY_WAIT=0
-CLARIFY_PACE=0
-export HOME XDG_CACHE_HOME TMPDIR CLARIFY_WAIT CLARIFY_PACE
-mkdir "$HOME" "$tmp/mail" "$tmp/t" || exit 2
 cd "$tmp" || exit 2
-
-waitport() {
-	n=0
-	while [ ! -s "$1" ]; do
-		n=$((n + 1))
-		[ $n -le 100 ] || { echo "no port file $1"; exit 1; }
-		sleep 0.1
-	done
-}
 
 {
 	echo "time,$ITEM"
@@ -204,24 +160,7 @@ echo "$REQ" | clarify -C cc.json rpc >/dev/null 2>>msgs ||
 [ ! -L "$c" ] || fail "the planted link is still the cache"
 
 # The job: permissions of what it writes, with the umask at 000.
-printf 'account default\nhost 127.0.0.1\nport %s\nauth off\ntls off\n' \
-    "$(cat sport)" >msmtprc
-chmod 600 msmtprc
-cat >job.conf <<EOF
-credentials = $tmp/cc.json
-item = $ITEM
-input = sec-in
-name = sec
-train_from = 2013-12-03T00:00:00Z
-contamination = 0.01
-seed = 3
-lag = 0
-plot = no
-mail_from = plant@example.org
-mail_to = ops@example.org
-msmtp_config = $tmp/msmtprc
-state = $tmp/state
-EOF
+job_conf "$tmp/cc.json" sec-in
 (umask 000 && ANOMALY_JOB_NOW=2013-12-06T00:00:00Z anomaly-job -c job.conf) \
     2>>joberr || fail "job train: $(cat joberr)"
 (umask 000 && ANOMALY_JOB_NOW=2013-12-06T01:00:00Z anomaly-job -c job.conf) \
