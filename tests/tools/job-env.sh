@@ -15,35 +15,7 @@
 # if it likes, CRED_TYPE (client-credentials or basic-auth) and LATE
 # (points added later that the job cannot have scored), then calls
 # setup, and runs "job NOW" and "verify WHAT" as it goes.
-top=$(cd "$(dirname "$0")/.." && pwd)
-PATH=$top/bin:$top/tests/bin:$PATH
-LC_ALL=C
-export PATH LC_ALL
-
-command -v curl >/dev/null 2>&1 || { echo "skipped: no curl"; exit 0; }
-command -v msmtp >/dev/null 2>&1 || { echo "skipped: no msmtp"; exit 0; }
-
-tmp=$(mktemp -d) || exit 2
-cpid=
-spid=
-bpid=
-cleanup() {
-	for p in $cpid $spid $bpid; do
-		kill "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 2' HUP INT TERM
-rc=0
-
-fail() {
-	echo "$*"
-	rc=1
-}
-
-ITEM=c1vcqk2005qb5nusljko
+. "$(dirname "$0")/tools/peers.sh"
 INPUT=temp-anomalies
 INTEGRATION=c8ktonqsahsmemfs7lv0
 CLIENT=cid
@@ -51,8 +23,6 @@ SECRET='Sec-ret+/x9'
 TRAIN_END=2013-12-06T00:00:00Z
 CRED_TYPE=${CRED_TYPE:-client-credentials}
 LATE=
-HOME=$tmp/home
-XDG_CACHE_HOME=$tmp/cache
 # Small waits against a server on the same machine; the server refuses
 # a call that comes within 0.1 s of the last of its method, the client
 # keeps 0.25 s between them, a margin for a loaded machine.
@@ -61,22 +31,10 @@ CLARIFY_PACE=0.25
 CLARIFY_RETRIES=2
 # A killed job leaves its temporary folder behind: keep it in $tmp.
 TMPDIR=$tmp/jobtmp
-export HOME XDG_CACHE_HOME CLARIFY_WAIT CLARIFY_PACE CLARIFY_RETRIES TMPDIR
-mkdir "$HOME" "$tmp/mail" "$TMPDIR" || exit 2
+export CLARIFY_WAIT CLARIFY_PACE CLARIFY_RETRIES TMPDIR
+mkdir "$TMPDIR" || exit 2
 : >"$tmp/allerr"
 : >"$tmp/tokens"
-
-# waitport FILE: wait for a server's port file.
-waitport() {
-	n=0
-	while [ ! -s "$1" ]; do
-		n=$((n + 1))
-		[ $n -le 100 ] || { echo "no port file $1:" \
-		    "$(cat "$tmp/server.err" "$tmp/sink.err" 2>/dev/null)"
-		    exit 1; }
-		sleep 0.1
-	done
-}
 
 # make_data: three days of the real series, five-minute rows, as the
 # history; after it a normal value every hour up to 2013-12-10 and the

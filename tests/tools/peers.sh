@@ -2,8 +2,8 @@
 # against fake-clarify and smtp-sink and look at what they leave: the
 # built programs first on PATH; a private folder $tmp, with HOME, the
 # token cache and TMPDIR inside it and clarify told not to wait, removed
-# at exit together with the servers whose pids are in cpid, spid and
-# hpid; fail, waitport, and job_conf, a small job of its own.
+# at exit together with the servers whose pids are in cpid, spid, bpid
+# and hpid; fail, waitport, and job_conf, a small job of its own.
 top=$(cd "$(dirname "$0")/.." && pwd)
 PATH=$top/bin:$top/tests/bin:$PATH
 LC_ALL=C
@@ -15,9 +15,10 @@ command -v msmtp >/dev/null 2>&1 || { echo "skipped: no msmtp"; exit 0; }
 tmp=$(mktemp -d) || exit 2
 cpid=
 spid=
+bpid=
 hpid=
 cleanup() {
-	for p in $cpid $spid $hpid; do
+	for p in $cpid $spid $bpid $hpid; do
 		kill "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
@@ -42,12 +43,14 @@ CLARIFY_PACE=0
 export HOME XDG_CACHE_HOME TMPDIR CLARIFY_WAIT CLARIFY_PACE
 mkdir "$HOME" "$tmp/mail" "$tmp/t" || exit 2
 
-# waitport FILE: wait for a server to write its port into FILE.
+# waitport FILE: wait for a server to write its port into FILE; if it
+# never does, show what the servers said (their *.err files in $tmp).
 waitport() {
 	n=0
 	while [ ! -s "$1" ]; do
 		n=$((n + 1))
-		[ $n -le 100 ] || { echo "no port file $1"; exit 1; }
+		[ $n -le 100 ] || { echo "no port file $1:" \
+		    "$(cat "$tmp"/*.err 2>/dev/null)"; exit 1; }
 		sleep 0.1
 	done
 }
