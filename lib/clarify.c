@@ -239,8 +239,8 @@ clarify_integration(int fd, char *id, struct err *e)
 	}
 	/* JSON does not say which of two counts; points must not guess. */
 	for (i = 0, n = 0; i < v->len; i++)
-		if (v->keylen[i] == sizeof "integration" - 1 &&
-		    memcmp(v->key[i], "integration", v->keylen[i]) == 0)
+		if (v->key[i].len == sizeof "integration" - 1 &&
+		    memcmp(v->key[i].name, "integration", v->key[i].len) == 0)
 			n++;
 	if (n > 1) {
 		err_set(e, in->line, in->col, "\"integration\" appears %zu "

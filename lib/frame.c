@@ -447,8 +447,8 @@ add_series_all(struct frame_table *t, struct chunk *ch,
 
 	for (k = 0; k < series->len; k++) {
 		a = &series->item[k];
-		key = series->key[k];
-		keylen = series->keylen[k];
+		key = series->key[k].name;
+		keylen = series->key[k].len;
 		err_quote(buf, key, keylen);
 		if (memchr(key, '\0', keylen) != NULL)
 			return err_set(e, a->line, a->col, "series name \"%s\" "
@@ -459,7 +459,7 @@ add_series_all(struct frame_table *t, struct chunk *ch,
 			    json_typename(a->type));
 		if (a->len != ch->nrow)
 			return err_set(e, a->line, a->col, "series \"%s\" has "
-			    "%zu values for %zu times", buf, a->len,
+			    "%zu values for %zu times", buf, (size_t)a->len,
 			    ch->nrow);
 		if (series_column(t, ch, a, key, keylen, buf, e) == NONE)
 			return -1;

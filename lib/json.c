@@ -68,8 +68,7 @@ struct json_reader {
 	struct block *vsblock;	/* holds vs (see give_items) */
 	struct json *vs;	/* members of open containers */
 	size_t	 nvs, capvs;
-	const char **ks;	/* names of members of open objects */
-	size_t	*kls;
+	struct json_key *ks;	/* names of members of open objects */
 	size_t	 nks, capks;
 
 	char	*num;		/* a NUL-terminated copy for strtod */
@@ -308,11 +307,19 @@ give_items(struct json_reader *r, size_t keep)
 
 /* Opening. */
 
+static const char toobig[] = "more than 4 GiB of input, the most the JSON "
+    "reader takes";
+
 static struct json_reader *
 reader_new(char *buf, size_t len, struct err *e)
 {
 	struct json_reader *r;
 
+	if (len > JSON_MAXINPUT) {
+		free(buf);
+		err_set(e, 0, 0, "%s", toobig);
+		return NULL;
+	}
 	if ((r = calloc(1, sizeof *r)) == NULL) {
 		free(buf);
 		err_sys(e, "out of memory");
@@ -339,10 +346,18 @@ json_open(int fd, struct err *e)
 	ssize_t n;
 	char *buf, *nbuf;
 
-	/* A regular file is read in one go; a pipe in doubling steps. */
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
-	    (uintmax_t)st.st_size < SIZE_MAX / 2)
+	/*
+	 * A regular file is read in one go; a pipe in doubling steps, the
+	 * buffer grown by realloc, which moves a large block by remapping
+	 * its pages rather than by copying them.
+	 */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+		if ((uintmax_t)st.st_size > JSON_MAXINPUT) {
+			err_set(e, 0, 0, "%s", toobig);
+			return NULL;
+		}
 		cap = (size_t)st.st_size + 1;
+	}
 	if ((buf = malloc(cap + PAD)) == NULL) {
 		err_sys(e, "out of memory");
 		return NULL;
@@ -369,6 +384,8 @@ json_open(int fd, struct err *e)
 		if (n == 0)
 			break;
 		len += (size_t)n;
+		if (len > JSON_MAXINPUT)
+			break;
 	}
 	return reader_new(buf, len, e);
 }
@@ -399,7 +416,6 @@ json_close(struct json_reader *r)
 	}
 	free(r->vsblock);
 	free(r->ks);
-	free(r->kls);
 	free(r->num);
 	free(r->buf);
 	free(r);
@@ -701,7 +717,7 @@ parse_number(struct json_reader *r, char *p, struct json *v, struct err *e)
 	len = (size_t)(p - start);
 	v->type = JSON_NUMBER;
 	v->str = start;
-	v->len = len;
+	v->len = (uint32_t)len;
 	x += eneg ? -ev : ev;
 #if FLT_EVAL_METHOD == 0
 	if (!many && m <= (uint64_t)1 << 53 && x >= -22 && x <= 22) {
@@ -829,6 +845,7 @@ int
 json_next(struct json_reader *r, struct json **out, struct err *e)
 {
 	struct json v;
+	struct json_key *key;
 	struct open *o;
 	char *p;
 	size_t n;
@@ -848,8 +865,8 @@ json_next(struct json_reader *r, struct json **out, struct err *e)
 
 value:
 	memset(&v, 0, sizeof v);
-	v.line = r->line;
-	v.col = colof(r, p);
+	v.line = (uint32_t)r->line;
+	v.col = (uint32_t)colof(r, p);
 	switch (*p) {
 	case '[':
 	case '{':
@@ -874,7 +891,8 @@ value:
 		goto value;
 	case '"':
 		v.type = JSON_STRING;
-		p = parse_string(r, p, &v.str, &v.len, e);
+		p = parse_string(r, p, &v.str, &n, e);
+		v.len = (uint32_t)n;
 		break;
 	case '-':
 	case '0': case '1': case '2': case '3': case '4':
@@ -933,14 +951,10 @@ name:
 			    "an object, found %s", show(tmp, sizeof tmp, *p));
 		return -1;
 	}
-	if (r->nks == r->capks) {
-		size_t cap = r->capks;
-
-		if (grow((void **)&r->ks, &cap, sizeof *r->ks) == -1 ||
-		    grow((void **)&r->kls, &r->capks, sizeof *r->kls) == -1)
-			goto nomem;
-	}
-	p = parse_string(r, p, &r->ks[r->nks], &r->kls[r->nks], e);
+	if (r->nks == r->capks &&
+	    grow((void **)&r->ks, &r->capks, sizeof *r->ks) == -1)
+		goto nomem;
+	p = parse_string(r, p, &r->ks[r->nks].name, &r->ks[r->nks].len, e);
 	if (p == NULL)
 		return -1;
 	r->nks++;
@@ -966,7 +980,7 @@ close:
 	v.line = o->line;
 	v.col = o->col;
 	n = r->nvs - o->vbase;
-	v.len = n;
+	v.len = (uint32_t)n;
 	if (n > 0) {
 		if (n >= GIVE_ITEMS && give_items(r, o->vbase) == 0) {
 			v.item = r->vs + o->vbase;
@@ -978,13 +992,10 @@ close:
 			memcpy(v.item, r->vs + o->vbase, n * sizeof *v.item);
 		}
 		if (o->type == JSON_OBJECT) {
-			v.key = arena_alloc(r, n * sizeof *v.key);
-			v.keylen = arena_alloc(r, n * sizeof *v.keylen);
-			if (v.key == NULL || v.keylen == NULL)
+			if ((key = arena_alloc(r, n * sizeof *key)) == NULL)
 				goto nomem;
-			memcpy(v.key, r->ks + o->kbase, n * sizeof *v.key);
-			memcpy(v.keylen, r->kls + o->kbase,
-			    n * sizeof *v.keylen);
+			memcpy(key, r->ks + o->kbase, n * sizeof *key);
+			v.key = key;
 		}
 	}
 	r->nvs = o->vbase;
@@ -1016,7 +1027,8 @@ json_get(const struct json *obj, const char *key)
 	n = strlen(key);
 	/* The last of repeated names wins, as in most readers. */
 	for (i = obj->len; i-- > 0;)
-		if (obj->keylen[i] == n && memcmp(obj->key[i], key, n) == 0)
+		if (obj->key[i].len == n &&
+		    memcmp(obj->key[i].name, key, n) == 0)
 			return &obj->item[i];
 	return NULL;
 }

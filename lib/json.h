@@ -18,6 +18,10 @@
  * (a "\u0000" escape is kept, so a string may hold a NUL).  A number keeps
  * its text, exactly as written, next to its value.
  *
+ * A node takes 32 bytes, as a series of a million values makes a million
+ * of them: positions and lengths are 32-bit, which is why the reader takes
+ * at most JSON_MAXINPUT bytes of input and refuses more.
+ *
  * Returns: json_next gives 1 for a value, 0 at the end of the input (only
  * white space left) and -1 on an error (in *e).
  */
@@ -25,12 +29,16 @@
 #define JSON_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "err.h"
 
 /* Deepest nesting of arrays and objects accepted. */
 #define JSON_MAXDEPTH 512
+
+/* The most input taken: every line, column and length then fits 32 bits. */
+#define JSON_MAXINPUT ((size_t)UINT32_MAX - 1)
 
 enum json_type {
 	JSON_NULL,
@@ -42,24 +50,36 @@ enum json_type {
 	JSON_OBJECT
 };
 
+/* The name of an object member. */
+struct json_key {
+	const char *name;	/* NUL-terminated */
+	size_t	 len;		/* its bytes, without the NUL */
+};
+
 struct json {
 	enum json_type type;
-	long	 line, col;	/* where the value starts */
-	size_t	 len;		/* bytes of a string or number text; members
+	uint32_t line, col;	/* where the value starts */
+	uint32_t len;		/* bytes of a string or number text; members
 				   of an array or object */
-	const char *str;	/* string contents, or number text */
-	double	 num;		/* a number's value */
-	struct json *item;	/* array elements, object member values */
-	const char **key;	/* object member names, NUL-terminated */
-	size_t	 *keylen;	/* their lengths */
+	union {
+		const char *str;	/* string contents, or number text */
+		const struct json_key *key;	/* object member names */
+	};
+	union {
+		double	 num;		/* a number's value */
+		struct json *item;	/* array elements, member values */
+	};
 };
 
 struct json_reader;
 
-/* Read all of FD into memory now (FD is not closed).  NULL on error. */
+/*
+ * Read all of FD into memory now (FD is not closed).  NULL on error, also
+ * when there is more than JSON_MAXINPUT.
+ */
 struct json_reader *json_open(int fd, struct err *e);
 
-/* Read from the LEN bytes at BUF, copied. */
+/* Read from the LEN bytes at BUF, copied (at most JSON_MAXINPUT). */
 struct json_reader *json_open_mem(const char *buf, size_t len,
 	    struct err *e);
 

@@ -63,8 +63,8 @@ repeated(const struct json *v, const char *name)
 	size_t i, n = 0;
 
 	for (i = 0; i < v->len; i++)
-		n += v->keylen[i] == strlen(name) &&
-		    memcmp(v->key[i], name, v->keylen[i]) == 0;
+		n += v->key[i].len == strlen(name) &&
+		    memcmp(v->key[i].name, name, v->key[i].len) == 0;
 	return n > 1;
 }
 
@@ -101,13 +101,13 @@ allowed(const struct json *f)
 			if (s->item[i].type != JSON_NUMBER &&
 			    s->item[i].type != JSON_NULL)
 				return 0;
-		if (series->keylen[k] == 4 &&
-		    memcmp(series->key[k], "time", 4) == 0)
+		if (series->key[k].len == 4 &&
+		    memcmp(series->key[k].name, "time", 4) == 0)
 			return 0;
 		for (j = 0; j < k; j++)
-			if (series->keylen[j] == series->keylen[k] &&
-			    memcmp(series->key[j], series->key[k],
-			    series->keylen[k]) == 0)
+			if (series->key[j].len == series->key[k].len &&
+			    memcmp(series->key[j].name, series->key[k].name,
+			    series->key[k].len) == 0)
 				return 0;
 	}
 	return 1;
@@ -130,14 +130,14 @@ model_add(struct model *m, const struct json *f)
 			abort();
 	}
 	for (k = 0; k < series->len; k++) {
-		if ((col = find_key(m, series->key[k],
-		    series->keylen[k])) == -1) {
+		if ((col = find_key(m, series->key[k].name,
+		    series->key[k].len)) == -1) {
 			m->key = grow(m->key, m->nkey, sizeof *m->key);
 			m->keylen = grow(m->keylen, m->nkey,
 			    sizeof *m->keylen);
-			m->key[m->nkey] = fuzz_copy(series->key[k],
-			    series->keylen[k] + 1);
-			m->keylen[m->nkey] = series->keylen[k];
+			m->key[m->nkey] = fuzz_copy(series->key[k].name,
+			    series->key[k].len + 1);
+			m->keylen[m->nkey] = series->key[k].len;
 			col = (long)m->nkey++;
 		}
 		for (i = 0; i < times->len; i++) {

@@ -264,13 +264,14 @@ static void
 walk(const struct json *v, FILE *fp, int depth)
 {
 	const struct json *got, *want;
+	const struct json_key *k;
 	char *text;
 	double x;
 	size_t i, j, n;
 
 	if (depth > JSON_MAXDEPTH || v->line < 1 || v->col < 1)
-		FUZZ_FAIL("value at %ld:%ld, depth %d", v->line, v->col,
-		    depth);
+		FUZZ_FAIL("value at %ld:%ld, depth %d", (long)v->line,
+		    (long)v->col, depth);
 	switch (v->type) {
 	case JSON_NULL:
 		fputs("null", fp);
@@ -310,24 +311,25 @@ walk(const struct json *v, FILE *fp, int depth)
 	case JSON_OBJECT:
 		putc('{', fp);
 		for (i = 0; i < v->len; i++) {
-			if (v->key[i][v->keylen[i]] != '\0' ||
-			    !fuzz_utf8(v->key[i], v->keylen[i]))
-				FUZZ_FAIL("member name at %ld:%ld", v->line,
-				    v->col);
+			k = &v->key[i];
+			if (k->name[k->len] != '\0' ||
+			    !fuzz_utf8(k->name, k->len))
+				FUZZ_FAIL("member name at %ld:%ld",
+				    (long)v->line, (long)v->col);
 			/* json_get takes the name up to a NUL; the last wins. */
-			n = strlen(v->key[i]);
+			n = strlen(k->name);
 			want = NULL;
 			for (j = v->len; j-- > 0 && want == NULL;)
-				if (v->keylen[j] == n &&
-				    memcmp(v->key[j], v->key[i], n) == 0)
+				if (v->key[j].len == n &&
+				    memcmp(v->key[j].name, k->name, n) == 0)
 					want = &v->item[j];
-			got = json_get(v, v->key[i]);
+			got = json_get(v, k->name);
 			if (got != want)
 				FUZZ_FAIL("json_get \"%s\" at %ld:%ld",
-				    v->key[i], v->line, v->col);
+				    k->name, (long)v->line, (long)v->col);
 			if (i > 0)
 				putc(',', fp);
-			json_put_string(fp, v->key[i], v->keylen[i]);
+			json_put_string(fp, k->name, k->len);
 			putc(':', fp);
 			walk(&v->item[i], fp, depth + 1);
 		}

@@ -722,7 +722,7 @@ put_json(FILE *fp, const struct json *v)
 		for (i = 0; i < v->len; i++) {
 			if (i > 0)
 				putc(',', fp);
-			json_put_string(fp, v->key[i], v->keylen[i]);
+			json_put_string(fp, v->key[i].name, v->key[i].len);
 			putc(':', fp);
 			put_json(fp, &v->item[i]);
 		}
@@ -809,7 +809,7 @@ select_items(const struct json *query, long maxlimit, size_t *sel,
 			return bad_param(pe, "query.filter",
 			    "must be an object");
 		for (i = 0; i < filter->len; i++)
-			if (strcmp(filter->key[i], "id") != 0)
+			if (strcmp(filter->key[i].name, "id") != 0)
 				return bad_param(pe, "query.filter",
 				    "only \"id\" is filtered on here");
 		id = json_get(filter, "id");
@@ -1102,8 +1102,8 @@ m_insert(const struct json *params, FILE *out, struct rpcerr *pe)
 	for (j = 0; j < series->len; j++) {
 		s = &series->item[j];
 		snprintf(path, sizeof(path), "data.series.%.150s",
-		    series->key[j]);
-		if (!valid_input(series->key[j], series->keylen[j])) {
+		    series->key[j].name);
+		if (!valid_input(series->key[j].name, series->key[j].len)) {
 			free(t);
 			return bad_param(pe, path, "not a valid input id");
 		}
@@ -1124,11 +1124,11 @@ m_insert(const struct json *params, FILE *out, struct rpcerr *pe)
 	fputs("{\"signalsByInput\":{", out);
 	for (j = 0; j < series->len; j++) {
 		s = &series->item[j];
-		sg = signal_of(series->key[j], &created);
+		sg = signal_of(series->key[j].name, &created);
 		for (i = 0; i < s->len; i++)
 			if (s->item[i].type == JSON_NUMBER)
 				upsert(sg, t[i], s->item[i].num);
-		if (log_inserts(series->key[j], t, s) == -1 ||
+		if (log_inserts(series->key[j].name, t, s) == -1 ||
 		    write_points(sg) == -1) {
 			free(t);
 			pe->code = -32603;
@@ -1138,7 +1138,7 @@ m_insert(const struct json *params, FILE *out, struct rpcerr *pe)
 		}
 		if (j > 0)
 			putc(',', out);
-		json_put_string(out, series->key[j], series->keylen[j]);
+		json_put_string(out, series->key[j].name, series->key[j].len);
 		fprintf(out, ":{\"id\":\"%s\",\"created\":%s}", sg->id,
 		    created ? "true" : "false");
 	}
@@ -1170,8 +1170,8 @@ m_savesignals(const struct json *params, FILE *out, struct rpcerr *pe)
 	}
 	for (i = 0; i < inputs->len; i++) {
 		snprintf(path, sizeof(path), "%s.%.150s", key,
-		    inputs->key[i]);
-		if (!valid_input(inputs->key[i], inputs->keylen[i]))
+		    inputs->key[i].name);
+		if (!valid_input(inputs->key[i].name, inputs->key[i].len))
 			return bad_param(pe, path, "not a valid input id");
 		if (inputs->item[i].type != JSON_OBJECT)
 			return bad_param(pe, path, "must be an object");
@@ -1184,10 +1184,10 @@ m_savesignals(const struct json *params, FILE *out, struct rpcerr *pe)
 
 	fputs("{\"signalsByInput\":{", out);
 	for (i = 0; i < inputs->len; i++) {
-		sg = signal_of(inputs->key[i], &created);
+		sg = signal_of(inputs->key[i].name, &created);
 		existed = !created;
 		if (!(only && existed) &&
-		    write_signal(inputs->key[i], &inputs->item[i]) == -1) {
+		    write_signal(inputs->key[i].name, &inputs->item[i]) == -1) {
 			pe->code = -32603;
 			pe->msg = "Internal error";
 			pe->path[0] = '\0';
@@ -1195,7 +1195,7 @@ m_savesignals(const struct json *params, FILE *out, struct rpcerr *pe)
 		}
 		if (i > 0)
 			putc(',', out);
-		json_put_string(out, inputs->key[i], inputs->keylen[i]);
+		json_put_string(out, inputs->key[i].name, inputs->key[i].len);
 		fprintf(out, ":{\"id\":\"%s\",\"created\":%s,\"updated\":%s}",
 		    sg->id, created ? "true" : "false",
 		    existed && !only ? "true" : "false");

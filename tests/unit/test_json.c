@@ -261,8 +261,8 @@ test_structure(void)
 	v = one("{\"a\": [1, {\"b\": null}], \"c\": \"d\", \"\": true}");
 	CHECK(v != NULL && v->type == JSON_OBJECT && v->len == 3);
 	if (v != NULL && v->len == 3) {
-		CHECK(v->keylen[0] == 1 && strcmp(v->key[0], "a") == 0);
-		CHECK(v->keylen[2] == 0 && strcmp(v->key[2], "") == 0);
+		CHECK(v->key[0].len == 1 && strcmp(v->key[0].name, "a") == 0);
+		CHECK(v->key[2].len == 0 && strcmp(v->key[2].name, "") == 0);
 		m = json_get(v, "a");
 		CHECK(m != NULL && m->type == JSON_ARRAY && m->len == 2 &&
 		    m->col == 7);
@@ -277,7 +277,7 @@ test_structure(void)
 	v = one("{\"k\": 1, \"k\": 2}");
 	CHECK(v != NULL && json_get(v, "k")->num == 2);
 	v = one("{\"a\\u0000b\": 1}");
-	CHECK(v != NULL && v->keylen[0] == 3 && json_get(v, "a") == NULL);
+	CHECK(v != NULL && v->key[0].len == 3 && json_get(v, "a") == NULL);
 	v = one("[]");
 	CHECK(v != NULL && v->type == JSON_ARRAY && v->len == 0);
 	v = one("{}");
@@ -413,7 +413,7 @@ test_big(void)
 		CHECK(v != NULL && v->len == n);
 		for (i = 0; v != NULL && i < n; i++)
 			ok &= v->item[i].num == (double)i + 0.5 &&
-			    v->item[i].line == round + 1;
+			    v->item[i].line == (uint32_t)round + 1;
 	}
 	CHECK(ok);
 	CHECK(json_next(rd, &v, &e) == 0);
@@ -528,6 +528,18 @@ test_open(void)
 	}
 	close(fd);
 	unlink(path);
+
+	/* A file over the limit is refused by its size, before a read. */
+	strcpy(path, "/tmp/test_jsonXXXXXX");
+	fd = mkstemp(path);
+	CHECK(fd != -1);
+	if (fd != -1) {
+		CHECK(ftruncate(fd, (off_t)JSON_MAXINPUT + 1) == 0);
+		CHECK(json_open(fd, &e) == NULL && e.line == 0 &&
+		    strstr(e.msg, "more than 4 GiB of input") != NULL);
+		close(fd);
+		unlink(path);
+	}
 
 	fd = open("/", O_RDONLY);
 	CHECK(fd != -1 && json_open(fd, &e) == NULL &&
