@@ -62,10 +62,20 @@ struct ref {
 	size_t	 row;
 };
 
-/* A number's text in the pool; len 0 for null. */
+/*
+ * A value: a number's text, or null.  A text of up to 7 bytes, which is
+ * what measured values mostly take, is held in the cell itself, so that
+ * a cell is no bigger than an offset would be; a longer one goes to the
+ * pool, preceded by its length, and the cell holds its offset there.
+ */
+#define CELL_SHORT 7		/* bytes of text a cell holds */
+#define CELL_NULL 0		/* len of a null */
+#define CELL_LONG 0xff		/* len of a text in the pool */
+
 struct cell {
-	size_t	 off;
-	size_t	 len;
+	unsigned char len;	/* of a short text; CELL_NULL, CELL_LONG */
+	char	 text[CELL_SHORT];	/* a short text, or the offset of a
+					   long one, low byte first */
 };
 
 struct frame_table {
@@ -356,6 +366,45 @@ add_times(struct frame_table *t, const struct json *times, struct err *e)
 	return 0;
 }
 
+/* Put the LEN bytes of text at S in the cell C.  -1 when out of memory. */
+static int
+set_cell(struct frame_table *t, struct cell *c, const char *s, size_t len)
+{
+	size_t off = t->npool, i;
+
+	if (len <= CELL_SHORT) {
+		c->len = (unsigned char)len;
+		memcpy(c->text, s, len);
+		return 0;
+	}
+	if (len > SIZE_MAX - sizeof len - off ||
+	    reserve(&t->pool, &t->cappool, off + sizeof len + len, 1) == -1)
+		return -1;
+	memcpy(t->pool + off, &len, sizeof len);
+	memcpy(t->pool + off + sizeof len, s, len);
+	t->npool += sizeof len + len;
+	c->len = CELL_LONG;
+	for (i = 0; i < CELL_SHORT; i++, off >>= 8)
+		c->text[i] = (char)(off & 0xff);
+	return 0;
+}
+
+/* The text of the cell C, which is no null, and its length in *LEN. */
+static const char *
+cell_text(const struct frame_table *t, const struct cell *c, size_t *len)
+{
+	size_t off = 0, i;
+
+	if (c->len != CELL_LONG) {
+		*len = c->len;
+		return c->text;
+	}
+	for (i = CELL_SHORT; i-- > 0;)
+		off = off << 8 | (unsigned char)c->text[i];
+	memcpy(len, t->pool + off, sizeof *len);
+	return t->pool + off + sizeof *len;
+}
+
 /* Read series A (key KEY) into cells: the frame's series S. */
 static int
 add_series(struct frame_table *t, const struct chunk *ch, size_t s,
@@ -369,15 +418,10 @@ add_series(struct frame_table *t, const struct chunk *ch, size_t s,
 		x = &a->item[i];
 		c = &t->cell[ch->cellbase + s * ch->nrow + i];
 		if (x->type == JSON_NUMBER) {
-			if (reserve(&t->pool, &t->cappool, t->npool + x->len,
-			    1) == -1)
+			if (set_cell(t, c, x->str, x->len) == -1)
 				return err_set(e, 0, 0, "out of memory");
-			memcpy(t->pool + t->npool, x->str, x->len);
-			c->off = t->npool;
-			c->len = x->len;
-			t->npool += x->len;
 		} else if (x->type == JSON_NULL) {
-			c->len = 0;
+			c->len = CELL_NULL;
 		} else {
 			return err_set(e, x->line, x->col, "series \"%s\"[%zu] "
 			    "is %s, expected a number or null", key, i,
@@ -701,14 +745,14 @@ gather(const struct frame_table *t, size_t a, size_t b,
 	const struct ref *r;
 	const struct chunk *ch;
 	const struct cell *c;
-	size_t s, col, need = TIME_BUFSZ + t->ncol + 1, n = 0;
+	size_t s, col, len, need = TIME_BUFSZ + t->ncol + 1, n = 0;
 
 	for (; a < b; a++) {
 		r = &t->ref[a];
 		ch = &t->chunk[r->chunk];
 		for (s = 0; s < ch->nseries; s++) {
 			c = &t->cell[ch->cellbase + s * ch->nrow + r->row];
-			if (c->len == 0)
+			if (c->len == CELL_NULL)
 				continue;
 			col = t->slot[ch->slotbase + s];
 			if (val[col] == NULL)
@@ -717,8 +761,10 @@ gather(const struct frame_table *t, size_t a, size_t b,
 		}
 	}
 	*ntouched = n;
-	for (s = 0; s < n; s++)
-		need += val[touched[s]]->len;
+	for (s = 0; s < n; s++) {
+		cell_text(t, val[touched[s]], &len);
+		need += len;
+	}
 	return n > 0 ? need : 0;
 }
 
@@ -729,8 +775,9 @@ frame_write_csv(struct frame_table *t, FILE *fp, struct frame_stats *st,
 	struct frame_stats n;
 	const struct cell **val = NULL, *c;
 	size_t *order = NULL, *touched = NULL, ntouched;
+	const char *text;
 	char *line = NULL;
-	size_t cap = 0, len, need, a, b, i;
+	size_t cap = 0, len, tlen, need, a, b, i;
 	int rc = -1;
 
 	memset(&n, 0, sizeof n);
@@ -765,8 +812,9 @@ frame_write_csv(struct frame_table *t, FILE *fp, struct frame_stats *st,
 			line[len++] = ',';
 			if ((c = val[order[i]]) == NULL)
 				continue;
-			memcpy(line + len, t->pool + c->off, c->len);
-			len += c->len;
+			text = cell_text(t, c, &tlen);
+			memcpy(line + len, text, tlen);
+			len += tlen;
 		}
 		line[len++] = '\n';
 		for (i = 0; i < ntouched; i++)

@@ -24,9 +24,10 @@
  * never erases a number.  A time with no number in any column gives no
  * row at all.
  *
- * The table keeps the text of each number, a few words per value, per
- * time, per series of a frame and per column: memory grows with the
- * input, never with the product of its times and columns.  Keys are
+ * The table keeps the text of each number, in eight bytes per value when
+ * it is no longer than seven, and a few words per time, per series of a
+ * frame and per column: memory grows with the input, never with the
+ * product of its times and columns.  Keys are
  * looked up in balanced trees, so no input costs more than n log n.
  *
  * frame_write_csv writes the table as CSV: a header "time,KEY,...", then

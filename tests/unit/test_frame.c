@@ -146,6 +146,45 @@ test_merge(void)
 }
 
 /*
+ * Numbers of up to 7 bytes and longer ones are kept apart (see struct
+ * cell); both come out as written, around a refused frame that held a
+ * long one, and a long number replaces a short one of the same time.
+ */
+static void
+test_lengths(void)
+{
+	static char f[2048], want[2048], big[512];
+	struct frame_table *t = frame_new();
+	struct err e;
+	size_t n;
+
+	memset(big, '0', sizeof big - 1);
+	big[0] = '1';
+	big[1] = '.';
+	big[sizeof big - 2] = '7';
+	snprintf(f, sizeof f, "{\"times\":[\"2024-05-01T10:00:00Z\","
+	    "\"2024-05-01T10:01:00Z\"],\"series\":{\"a\":[1,-1.2345],"
+	    "\"b\":[1234567,-1.23456],\"c\":[12345678,%s]}}", big);
+	CHECK(add(t, f, &e) == 0);
+	snprintf(f, sizeof f, "{\"times\":[\"2024-05-01T10:02:00Z\"],"
+	    "\"series\":{\"a\":[%s],\"b\":[\"x\"]}}", big);
+	CHECK(add(t, f, &e) == -1);
+	big[sizeof big - 2] = '9';
+	snprintf(f, sizeof f, "{\"times\":[\"2024-05-01T10:00:00Z\"],"
+	    "\"series\":{\"a\":[-0.5e-10],\"b\":[null],"
+	    "\"c\":[%s]}}", big);
+	CHECK(add(t, f, &e) == 0);
+	snprintf(want, sizeof want, "time,a,b,c\n"
+	    "2024-05-01T10:00:00Z,-0.5e-10,1234567,%s\n", big);
+	big[sizeof big - 2] = '7';
+	n = strlen(want);
+	snprintf(want + n, sizeof want - n,
+	    "2024-05-01T10:01:00Z,-1.2345,-1.23456,%s\n", big);
+	CHECK(writes(t, want));
+	frame_free(t);
+}
+
+/*
  * A renamed key that no frame holds still gets its column, after the
  * keys seen, in the order renamed; once a frame holds the key, the column
  * takes its place among the keys seen.
@@ -564,6 +603,7 @@ int
 main(void)
 {
 	test_merge();
+	test_lengths();
 	test_declared();
 	test_clash();
 	test_repeated_key();
