@@ -57,6 +57,23 @@ struct output {
 #define BATCH_BYTES	((size_t)1 << 20)
 
 /*
+ * The text of scores written lately, by the bits of the score.  A
+ * one-feature forest gives every row one of a few thousand scores (see
+ * iforest_prepare), so the same few are written over and over, and
+ * copying a text is several times faster than making it.  A slot holds
+ * the score whose bits last hashed to it; any other score is formatted as
+ * before, so the text is the same either way.  Scores are in [0, 1], so
+ * their text is "0." or "1." and six decimals: eight bytes.
+ */
+#define MEMO_BITS	12
+#define SCORE_LEN	8
+
+struct memo {
+	uint64_t bits;
+	char	 text[SCORE_LEN];
+};
+
+/*
  * Rows read but not yet written: their bytes one after another in raw,
  * the values of the complete ones in x (nfeature each), their scores.
  */
@@ -72,6 +89,7 @@ struct batch {
 	double	  score[BATCH_ROWS];
 	char	 *out;		/* the batch's output text */
 	size_t	  outcap;
+	struct memo *memo;	/* see score_text */
 };
 
 static const char usage_text[] =
@@ -210,6 +228,28 @@ batch_add(struct batch *b, const struct csv_record *rec, int complete)
 	return 0;
 }
 
+/* Write the text of S at BUF, through MEMO.  Returns its length. */
+static size_t
+score_text(struct memo *memo, char *buf, double s)
+{
+	struct memo *m;
+	uint64_t bits;
+	size_t len;
+
+	memcpy(&bits, &s, sizeof bits);
+	m = &memo[(bits * UINT64_C(0x9e3779b97f4a7c15)) >> (64 - MEMO_BITS)];
+	if (m->bits == bits && bits != 0) {
+		memcpy(buf, m->text, SCORE_LEN);
+		return SCORE_LEN;
+	}
+	len = num_fixed(buf, s, 6);
+	if (len == SCORE_LEN) {
+		m->bits = bits;
+		memcpy(m->text, buf, SCORE_LEN);
+	}
+	return len;
+}
+
 /*
  * Score the rows of B and write them, each followed by its score and
  * flag, or by empty fields when a value is missing; with -a only the
@@ -253,7 +293,7 @@ batch_write(struct batch *b, const struct options *o,
 		memcpy(b->out + len, b->raw + start, rowlen);
 		len += rowlen;
 		b->out[len++] = ',';
-		len += num_fixed(b->out + len, s, 6);
+		len += score_text(b->memo, b->out + len, s);
 		memcpy(b->out + len, anomaly ? ",1\n" : ",0\n", 3);
 		len += 3;
 	}
@@ -316,6 +356,8 @@ score(int fd, const struct options *o, const struct iforest *f,
 	    (b = calloc(1, sizeof *b)) == NULL ||
 	    (b->max = batch_rows(f->nfeature)) == 0 ||
 	    (b->x = calloc(b->max * f->nfeature, sizeof *b->x)) == NULL ||
+	    (b->memo = calloc((size_t)1 << MEMO_BITS, sizeof *b->memo)) ==
+	    NULL ||
 	    (col = calloc(f->nfeature, sizeof *col)) == NULL) {
 		diag_sys("out of memory");
 		goto out;
@@ -373,6 +415,7 @@ out:
 		free(b->raw);
 		free(b->x);
 		free(b->out);
+		free(b->memo);
 		free(b);
 	}
 	free(col);

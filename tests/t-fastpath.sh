@@ -103,7 +103,8 @@ for m in m1 m5 mdeep; do
 	cat $a | iforest-score -m $m | cmp -s - sa.csv ||
 	    fail "$m: a pipe scores differently"
 
-	# One row at a time: batches of one.
+	# One row at a time: batches of one, and every score's text made
+	# afresh, where in the whole file most are copied from the memo.
 	head -n 1 $a >one.csv
 	sed -n '2,21p' $a | while IFS= read -r line; do
 		printf '%s\n%s\n' "$(head -n 1 $a)" "$line" |
