@@ -269,7 +269,7 @@ cache_get(const struct creds *c, long margin)
 	    tok->type == JSON_STRING &&
 	    (exp = json_get(v, "expires")) != NULL &&
 	    exp->type == JSON_NUMBER &&
-	    exp->num - margin > (double)time(NULL))
+	    json_num(exp) - margin > (double)time(NULL))
 		s = strdup(tok->str);
 	json_close(r);
 	return s;
@@ -488,8 +488,8 @@ token_save(const struct creds *c, const char *path)
 	tok = json_get(v, "access_token");
 	exp = json_get(v, "expires_in");
 	if (tok == NULL || tok->type != JSON_STRING || tok->len == 0 ||
-	    exp == NULL || exp->type != JSON_NUMBER || !(exp->num > 0) ||
-	    exp->num > 1e9) {
+	    exp == NULL || exp->type != JSON_NUMBER || !(json_num(exp) > 0) ||
+	    json_num(exp) > 1e9) {
 		fprintf(stderr, "%s: token request refused: ", diag_prog());
 		put_shown(stderr, json_get(v, "error"));
 		fputs(": ", stderr);
@@ -505,7 +505,7 @@ token_save(const struct creds *c, const char *path)
 			goto out;
 		}
 	if (cache_put(c, tok->str, (long long)time(NULL) +
-	    (long long)exp->num) == 0)
+	    (long long)json_num(exp)) == 0)
 		rc = EXIT_OK;
 out:
 	json_close(r);
@@ -604,7 +604,7 @@ response(const char *path)
 		put_shown(stderr, json_get(data, "trace"));
 		fputs(")\n", stderr);
 		rc = code != NULL && code->type == JSON_NUMBER &&
-		    code->num == -32015 ? EXIT_AGAIN : EXIT_FAIL;
+		    json_num(code) == -32015 ? EXIT_AGAIN : EXIT_FAIL;
 	} else if (json_get(v, "result") == NULL) {
 		diag_warn("the response has neither result nor error");
 		rc = EXIT_FAIL;

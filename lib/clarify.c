@@ -212,6 +212,7 @@ clarify_integration(int fd, char *id, struct err *e)
 	struct json_reader *r;
 	struct json *v, *extra;
 	const struct json *in;
+	const struct json_key *k;
 	size_t i, n;
 	int rc = -1;
 
@@ -238,10 +239,11 @@ clarify_integration(int fd, char *id, struct err *e)
 		goto out;
 	}
 	/* JSON does not say which of two counts; points must not guess. */
-	for (i = 0, n = 0; i < v->len; i++)
-		if (v->key[i].len == sizeof "integration" - 1 &&
-		    memcmp(v->key[i].name, "integration", v->key[i].len) == 0)
-			n++;
+	for (i = 0, n = 0; i < v->len; i++) {
+		k = json_key(v, i);
+		n += k->len == sizeof "integration" - 1 &&
+		    memcmp(k->name, "integration", k->len) == 0;
+	}
 	if (n > 1) {
 		err_set(e, in->line, in->col, "\"integration\" appears %zu "
 		    "times", n);

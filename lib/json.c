@@ -14,7 +14,8 @@
  * limit is a limit on memory we own rather than on the C stack.  The
  * members of the containers that are still open wait on a value stack;
  * when a container closes they are copied, now that their number is
- * known, into one array in an arena that json_next empties again.
+ * known, into one array in an arena that json_next empties again (an
+ * object's names go right behind its values).
  */
 #include <sys/stat.h>
 
@@ -49,7 +50,7 @@ struct block {
 /* An array or object that is still open. */
 struct open {
 	enum json_type type;
-	long	 line, col;
+	uint32_t line, col;
 	size_t	 vbase;		/* its first member on the value stack */
 	size_t	 kbase;		/* its first name on the name stack */
 };
@@ -638,40 +639,106 @@ parse_string(struct json_reader *r, char *p, const char **str, size_t *len,
 }
 
 /*
- * Read the number at P.  The grammar is checked here; the value comes
- * from an exact shortcut when the digits fit a double's mantissa and the
- * power of ten is exact too (one rounding, so the result is the correctly
- * rounded one), and from strtod otherwise.  The shortcut needs doubles
- * that are not evaluated in a wider format.
+ * A number's decimal digits: the value is M times ten to the X, negated
+ * when NEG, exactly so unless MANY (more digits than M holds).
+ */
+struct decimal {
+	uint64_t m;
+	long	 x;
+	int	 neg, many;
+};
+
+/* Take apart the number text at P, which follows the JSON grammar. */
+static void
+decimal(const char *p, struct decimal *d)
+{
+	long ev = 0;
+	int nd = 0, eneg = 0;
+
+	d->m = 0;
+	d->x = 0;
+	d->many = 0;
+	if ((d->neg = *p == '-'))
+		p++;
+	for (; isdigit_(*p); p++) {
+		if (nd < 19) {
+			d->m = d->m * 10 + (uint64_t)(*p - '0');
+			nd += d->m > 0;
+		} else {
+			d->many = 1;
+			d->x++;
+		}
+	}
+	if (*p == '.') {
+		for (p++; isdigit_(*p); p++) {
+			if (nd < 19) {
+				d->m = d->m * 10 + (uint64_t)(*p - '0');
+				nd += d->m > 0;
+				d->x--;
+			} else {
+				d->many = 1;
+			}
+		}
+	}
+	if (*p == 'e' || *p == 'E') {
+		p++;
+		if (*p == '+' || *p == '-')
+			eneg = *p++ == '-';
+		for (; isdigit_(*p); p++)
+			if (ev < 100000)
+				ev = ev * 10 + (*p - '0');
+	}
+	d->x += eneg ? -ev : ev;
+}
+
+/*
+ * The value of D when one rounding gives it, correctly rounded: the
+ * digits fit a double's mantissa and the power of ten is exact too.  This
+ * needs doubles that are not evaluated in a wider format.  Returns 0 when
+ * strtod must do it.
+ */
+static int
+exact(const struct decimal *d, double *v)
+{
+#if FLT_EVAL_METHOD == 0
+	if (!d->many && d->m <= (uint64_t)1 << 53 && d->x >= -22 &&
+	    d->x <= 22) {
+		*v = (double)d->m;
+		*v = d->x < 0 ? *v / pow10tab[-d->x] : *v * pow10tab[d->x];
+		if (d->neg)
+			*v = -*v;
+		return 1;
+	}
+#else
+	(void)d;
+	(void)v;
+#endif
+	return 0;
+}
+
+/*
+ * Read the number at P.  The grammar is checked here; a number whose
+ * value is not exact (see exact) goes through strtod now, which refuses
+ * one too large for a double, so that json_num cannot fail later.
  */
 static char *
 parse_number(struct json_reader *r, char *p, struct json *v, struct err *e)
 {
+	struct decimal dec;
 	char *start = p, tmp[16];
-	uint64_t m = 0;
-	long x = 0, ev = 0;
-	int neg = 0, many = 0, nd = 0, eneg = 0;
 	double d;
 	char *end;
 	size_t len;
 
-	if (*p == '-') {
-		neg = 1;
+	if (*p == '-')
 		p++;
-	}
 	if (*p == '0') {
 		p++;
 		if (isdigit_(*p))
 			return fail(r, p - 1, e, "leading zero in a number");
 	} else if (isdigit_(*p)) {
-		for (; isdigit_(*p); p++) {
-			if (nd < 19) {
-				m = m * 10 + (uint64_t)(*p - '0');
-				nd++;
-			} else {
-				many = 1;
-			}
-		}
+		while (isdigit_(*p))
+			p++;
 	} else if (*p == 'I' || *p == 'i' || *p == 'N' || *p == 'n') {
 		return fail(r, start, e, "%s is not a JSON number",
 		    *p == 'I' || *p == 'i' ? "-Infinity" : "-NaN");
@@ -686,29 +753,19 @@ parse_number(struct json_reader *r, char *p, struct json *v, struct err *e)
 			return fail(r, p, e, *p == '\0' && p == r->end ?
 			    "unexpected end of input inside a number" :
 			    "expected a digit after the decimal point");
-		for (; isdigit_(*p); p++) {
-			if (m == 0 && *p == '0') {
-				x--;
-			} else if (nd < 19) {
-				m = m * 10 + (uint64_t)(*p - '0');
-				nd++;
-				x--;
-			} else {
-				many = 1;
-			}
-		}
+		while (isdigit_(*p))
+			p++;
 	}
 	if (*p == 'e' || *p == 'E') {
 		p++;
 		if (*p == '+' || *p == '-')
-			eneg = *p++ == '-';
+			p++;
 		if (!isdigit_(*p))
 			return fail(r, p, e, *p == '\0' && p == r->end ?
 			    "unexpected end of input inside a number" :
 			    "expected a digit in the exponent");
-		for (; isdigit_(*p); p++)
-			if (ev < 100000)
-				ev = ev * 10 + (*p - '0');
+		while (isdigit_(*p))
+			p++;
 	}
 	if (isalnum_(*p) || *p == '.' || *p == '+' || *p == '-')
 		return fail(r, p, e, "unexpected %s after a number",
@@ -718,15 +775,9 @@ parse_number(struct json_reader *r, char *p, struct json *v, struct err *e)
 	v->type = JSON_NUMBER;
 	v->str = start;
 	v->len = (uint32_t)len;
-	x += eneg ? -ev : ev;
-#if FLT_EVAL_METHOD == 0
-	if (!many && m <= (uint64_t)1 << 53 && x >= -22 && x <= 22) {
-		d = (double)m;
-		d = x < 0 ? d / pow10tab[-x] : d * pow10tab[x];
-		v->num = neg ? -d : d;
+	decimal(start, &dec);
+	if (exact(&dec, &d))
 		return p;
-	}
-#endif
 	if (len >= r->capnum) {
 		free(r->num);
 		r->capnum = len + 64;
@@ -743,7 +794,6 @@ parse_number(struct json_reader *r, char *p, struct json *v, struct err *e)
 		return fail(r, start, e, "number not readable in this locale");
 	if (errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL))
 		return fail(r, start, e, "number out of range");
-	v->num = d;
 	return p;
 }
 
@@ -841,11 +891,31 @@ bad_after(struct json_reader *r, char *p, enum json_type t, struct err *e)
 	    show(tmp, sizeof tmp, *p));
 }
 
+/*
+ * Copy the N members of the container O from the stacks to the arena:
+ * their values, and for an object their names right behind them, where
+ * json_key finds them.  NULL when out of memory.
+ */
+static struct json *
+copy_members(struct json_reader *r, const struct open *o, size_t n)
+{
+	struct json *item;
+	size_t size = sizeof *item;
+
+	if (o->type == JSON_OBJECT)
+		size += sizeof *r->ks;
+	if (n > SIZE_MAX / size || (item = arena_alloc(r, n * size)) == NULL)
+		return NULL;
+	memcpy(item, r->vs + o->vbase, n * sizeof *item);
+	if (o->type == JSON_OBJECT)
+		memcpy(item + n, r->ks + o->kbase, n * sizeof *r->ks);
+	return item;
+}
+
 int
 json_next(struct json_reader *r, struct json **out, struct err *e)
 {
 	struct json v;
-	struct json_key *key;
 	struct open *o;
 	char *p;
 	size_t n;
@@ -982,20 +1052,12 @@ close:
 	n = r->nvs - o->vbase;
 	v.len = (uint32_t)n;
 	if (n > 0) {
-		if (n >= GIVE_ITEMS && give_items(r, o->vbase) == 0) {
+		if (o->type == JSON_ARRAY && n >= GIVE_ITEMS &&
+		    give_items(r, o->vbase) == 0) {
 			v.item = r->vs + o->vbase;
 			r->vs = (struct json *)(void *)r->vsblock->mem;
-		} else if (n > SIZE_MAX / sizeof *v.item || (v.item =
-		    arena_alloc(r, n * sizeof *v.item)) == NULL) {
+		} else if ((v.item = copy_members(r, o, n)) == NULL) {
 			goto nomem;
-		} else {
-			memcpy(v.item, r->vs + o->vbase, n * sizeof *v.item);
-		}
-		if (o->type == JSON_OBJECT) {
-			if ((key = arena_alloc(r, n * sizeof *key)) == NULL)
-				goto nomem;
-			memcpy(key, r->ks + o->kbase, n * sizeof *key);
-			v.key = key;
 		}
 	}
 	r->nvs = o->vbase;
@@ -1020,17 +1082,44 @@ nomem:
 const struct json *
 json_get(const struct json *obj, const char *key)
 {
+	const struct json_key *k;
 	size_t n, i;
 
-	if (obj == NULL || obj->type != JSON_OBJECT)
+	if (obj == NULL || obj->type != JSON_OBJECT || obj->len == 0)
 		return NULL;
+	k = json_key(obj, 0);
 	n = strlen(key);
 	/* The last of repeated names wins, as in most readers. */
 	for (i = obj->len; i-- > 0;)
-		if (obj->key[i].len == n &&
-		    memcmp(obj->key[i].name, key, n) == 0)
+		if (k[i].len == n && memcmp(k[i].name, key, n) == 0)
 			return &obj->item[i];
 	return NULL;
+}
+
+const struct json_key *
+json_key(const struct json *obj, size_t i)
+{
+	return (const struct json_key *)(const void *)(obj->item +
+	    obj->len) + i;
+}
+
+double
+json_num(const struct json *v)
+{
+	struct decimal dec;
+	double d;
+
+	if (v->type != JSON_NUMBER)
+		return 0;
+	decimal(v->str, &dec);
+	if (exact(&dec, &d))
+		return d;
+	/*
+	 * The text is not NUL-terminated, but no byte that may follow a
+	 * number in JSON can extend it, and json_next made sure that strtod
+	 * reads it whole and within range.
+	 */
+	return strtod(v->str, NULL);
 }
 
 const char *

@@ -16,11 +16,12 @@
  *
  * Strings are decoded to UTF-8 and NUL-terminated; `len` counts their bytes
  * (a "\u0000" escape is kept, so a string may hold a NUL).  A number keeps
- * its text, exactly as written, next to its value.
+ * its text, exactly as written; json_num gives its value.
  *
- * A node takes 32 bytes, as a series of a million values makes a million
+ * A node takes 24 bytes, as a series of a million values makes a million
  * of them: positions and lengths are 32-bit, which is why the reader takes
- * at most JSON_MAXINPUT bytes of input and refuses more.
+ * at most JSON_MAXINPUT bytes of input and refuses more, and the names of
+ * an object's members follow their values, found with json_key.
  *
  * Returns: json_next gives 1 for a value, 0 at the end of the input (only
  * white space left) and -1 on an error (in *e).
@@ -63,10 +64,6 @@ struct json {
 				   of an array or object */
 	union {
 		const char *str;	/* string contents, or number text */
-		const struct json_key *key;	/* object member names */
-	};
-	union {
-		double	 num;		/* a number's value */
 		struct json *item;	/* array elements, member values */
 	};
 };
@@ -89,6 +86,15 @@ int	json_next(struct json_reader *r, struct json **v, struct err *e);
 
 /* The member of object OBJ named KEY, or NULL (also when OBJ is no object). */
 const struct json *json_get(const struct json *obj, const char *key);
+
+/* The name of member I (below OBJ->len) of the object OBJ. */
+const struct json_key *json_key(const struct json *obj, size_t i);
+
+/*
+ * The value of the number V, correctly rounded, from its text; 0 when V
+ * is no number.
+ */
+double	json_num(const struct json *v);
 
 /* Name of a type, for messages: "null", "a number", "an object", ... */
 const char *json_typename(enum json_type t);

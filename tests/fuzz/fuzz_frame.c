@@ -60,11 +60,14 @@ find_key(const struct model *m, const char *k, size_t len)
 static int
 repeated(const struct json *v, const char *name)
 {
+	const struct json_key *k;
 	size_t i, n = 0;
 
-	for (i = 0; i < v->len; i++)
-		n += v->key[i].len == strlen(name) &&
-		    memcmp(v->key[i].name, name, v->key[i].len) == 0;
+	for (i = 0; i < v->len; i++) {
+		k = json_key(v, i);
+		n += k->len == strlen(name) &&
+		    memcmp(k->name, name, k->len) == 0;
+	}
 	return n > 1;
 }
 
@@ -76,6 +79,7 @@ static int
 allowed(const struct json *f)
 {
 	const struct json *times, *series, *s;
+	const struct json_key *a, *b;
 	int64_t us;
 	size_t i, j, k;
 
@@ -101,14 +105,15 @@ allowed(const struct json *f)
 			if (s->item[i].type != JSON_NUMBER &&
 			    s->item[i].type != JSON_NULL)
 				return 0;
-		if (series->key[k].len == 4 &&
-		    memcmp(series->key[k].name, "time", 4) == 0)
+		a = json_key(series, k);
+		if (a->len == 4 && memcmp(a->name, "time", 4) == 0)
 			return 0;
-		for (j = 0; j < k; j++)
-			if (series->key[j].len == series->key[k].len &&
-			    memcmp(series->key[j].name, series->key[k].name,
-			    series->key[k].len) == 0)
+		for (j = 0; j < k; j++) {
+			b = json_key(series, j);
+			if (b->len == a->len &&
+			    memcmp(b->name, a->name, a->len) == 0)
 				return 0;
+		}
 	}
 	return 1;
 }
@@ -130,14 +135,14 @@ model_add(struct model *m, const struct json *f)
 			abort();
 	}
 	for (k = 0; k < series->len; k++) {
-		if ((col = find_key(m, series->key[k].name,
-		    series->key[k].len)) == -1) {
+		if ((col = find_key(m, json_key(series, k)->name,
+		    json_key(series, k)->len)) == -1) {
 			m->key = grow(m->key, m->nkey, sizeof *m->key);
 			m->keylen = grow(m->keylen, m->nkey,
 			    sizeof *m->keylen);
-			m->key[m->nkey] = fuzz_copy(series->key[k].name,
-			    series->key[k].len + 1);
-			m->keylen[m->nkey] = series->key[k].len;
+			m->key[m->nkey] = fuzz_copy(json_key(series, k)->name,
+			    json_key(series, k)->len + 1);
+			m->keylen[m->nkey] = json_key(series, k)->len;
 			col = (long)m->nkey++;
 		}
 		for (i = 0; i < times->len; i++) {

@@ -287,9 +287,10 @@ walk(const struct json *v, FILE *fp, int depth)
 			FUZZ_FAIL("number \"%.*s\" at %ld:%ld", (int)v->len,
 			    v->str, v->line, v->col);
 		text = fuzz_str(v->str, v->len);
-		if (num_double(text, &x) != NULL || x != v->num ||
-		    signbit(x) != signbit(v->num))
-			FUZZ_FAIL("number \"%s\" read as %.17g", text, v->num);
+		if (num_double(text, &x) != NULL || x != json_num(v) ||
+		    signbit(x) != signbit(json_num(v)))
+			FUZZ_FAIL("number \"%s\" read as %.17g", text,
+			    json_num(v));
 		free(text);
 		fwrite(v->str, 1, v->len, fp);
 		break;
@@ -311,7 +312,7 @@ walk(const struct json *v, FILE *fp, int depth)
 	case JSON_OBJECT:
 		putc('{', fp);
 		for (i = 0; i < v->len; i++) {
-			k = &v->key[i];
+			k = json_key(v, i);
 			if (k->name[k->len] != '\0' ||
 			    !fuzz_utf8(k->name, k->len))
 				FUZZ_FAIL("member name at %ld:%ld",
@@ -320,8 +321,8 @@ walk(const struct json *v, FILE *fp, int depth)
 			n = strlen(k->name);
 			want = NULL;
 			for (j = v->len; j-- > 0 && want == NULL;)
-				if (v->key[j].len == n &&
-				    memcmp(v->key[j].name, k->name, n) == 0)
+				if (json_key(v, j)->len == n && memcmp(
+				    json_key(v, j)->name, k->name, n) == 0)
 					want = &v->item[j];
 			got = json_get(v, k->name);
 			if (got != want)

@@ -641,7 +641,7 @@ log_inserts(const char *input, const int64_t *t, const struct json *vals)
 		if (vals->item[i].type != JSON_NUMBER)
 			continue;
 		time_format(buf, t[i]);
-		num_format(nb, vals->item[i].num);
+		num_format(nb, json_num(&vals->item[i]));
 		fprintf(fp, "%s,%s,%s\n", input, buf, nb);
 	}
 	bad = ferror(fp) | (fclose(fp) != 0);
@@ -690,6 +690,7 @@ write_points(const struct signal *sg)
 static void
 put_json(FILE *fp, const struct json *v)
 {
+	const struct json_key *k;
 	size_t i;
 
 	switch (v->type) {
@@ -722,7 +723,8 @@ put_json(FILE *fp, const struct json *v)
 		for (i = 0; i < v->len; i++) {
 			if (i > 0)
 				putc(',', fp);
-			json_put_string(fp, v->key[i].name, v->key[i].len);
+			k = json_key(v, i);
+			json_put_string(fp, k->name, k->len);
 			putc(':', fp);
 			put_json(fp, &v->item[i]);
 		}
@@ -770,10 +772,10 @@ bad_param(struct rpcerr *pe, const char *path, const char *what)
 static int
 get_int(const struct json *v, long min, long max, long *out)
 {
-	if (v->type != JSON_NUMBER || v->num < min || v->num > max ||
-	    (double)(long)v->num != v->num)
+	if (v->type != JSON_NUMBER || json_num(v) < min || json_num(v) > max ||
+	    (double)(long)json_num(v) != json_num(v))
 		return -1;
-	*out = (long)v->num;
+	*out = (long)json_num(v);
 	return 0;
 }
 
@@ -809,7 +811,7 @@ select_items(const struct json *query, long maxlimit, size_t *sel,
 			return bad_param(pe, "query.filter",
 			    "must be an object");
 		for (i = 0; i < filter->len; i++)
-			if (strcmp(filter->key[i].name, "id") != 0)
+			if (strcmp(json_key(filter, i)->name, "id") != 0)
 				return bad_param(pe, "query.filter",
 				    "only \"id\" is filtered on here");
 		id = json_get(filter, "id");
@@ -873,7 +875,7 @@ m_dataframe(const struct json *params, FILE *out, struct rpcerr *pe)
 		goto bad;
 	}
 	if ((v = json_get(data, "last")) != NULL &&
-	    (v->type != JSON_NUMBER || v->num > 0)) {
+	    (v->type != JSON_NUMBER || json_num(v) > 0)) {
 		bad_param(pe, "data.last", "only -1 or 0 are served here");
 		goto bad;
 	}
@@ -1072,6 +1074,7 @@ static int
 m_insert(const struct json *params, FILE *out, struct rpcerr *pe)
 {
 	const struct json *data, *times, *series, *s;
+	const struct json_key *k;
 	int64_t *t = NULL;
 	size_t i, j;
 	char path[200];
@@ -1101,9 +1104,9 @@ m_insert(const struct json *params, FILE *out, struct rpcerr *pe)
 	}
 	for (j = 0; j < series->len; j++) {
 		s = &series->item[j];
-		snprintf(path, sizeof(path), "data.series.%.150s",
-		    series->key[j].name);
-		if (!valid_input(series->key[j].name, series->key[j].len)) {
+		k = json_key(series, j);
+		snprintf(path, sizeof(path), "data.series.%.150s", k->name);
+		if (!valid_input(k->name, k->len)) {
 			free(t);
 			return bad_param(pe, path, "not a valid input id");
 		}
@@ -1124,11 +1127,11 @@ m_insert(const struct json *params, FILE *out, struct rpcerr *pe)
 	fputs("{\"signalsByInput\":{", out);
 	for (j = 0; j < series->len; j++) {
 		s = &series->item[j];
-		sg = signal_of(series->key[j].name, &created);
+		sg = signal_of(json_key(series, j)->name, &created);
 		for (i = 0; i < s->len; i++)
 			if (s->item[i].type == JSON_NUMBER)
-				upsert(sg, t[i], s->item[i].num);
-		if (log_inserts(series->key[j].name, t, s) == -1 ||
+				upsert(sg, t[i], json_num(&s->item[i]));
+		if (log_inserts(json_key(series, j)->name, t, s) == -1 ||
 		    write_points(sg) == -1) {
 			free(t);
 			pe->code = -32603;
@@ -1138,7 +1141,8 @@ m_insert(const struct json *params, FILE *out, struct rpcerr *pe)
 		}
 		if (j > 0)
 			putc(',', out);
-		json_put_string(out, series->key[j].name, series->key[j].len);
+		k = json_key(series, j);
+		json_put_string(out, k->name, k->len);
 		fprintf(out, ":{\"id\":\"%s\",\"created\":%s}", sg->id,
 		    created ? "true" : "false");
 	}
@@ -1151,6 +1155,7 @@ static int
 m_savesignals(const struct json *params, FILE *out, struct rpcerr *pe)
 {
 	const struct json *inputs, *v, *co;
+	const struct json_key *k;
 	const char *key = "signalsByInput";
 	char path[200];
 	struct signal *sg;
@@ -1169,9 +1174,9 @@ m_savesignals(const struct json *params, FILE *out, struct rpcerr *pe)
 		only = co->type == JSON_TRUE;
 	}
 	for (i = 0; i < inputs->len; i++) {
-		snprintf(path, sizeof(path), "%s.%.150s", key,
-		    inputs->key[i].name);
-		if (!valid_input(inputs->key[i].name, inputs->key[i].len))
+		k = json_key(inputs, i);
+		snprintf(path, sizeof(path), "%s.%.150s", key, k->name);
+		if (!valid_input(k->name, k->len))
 			return bad_param(pe, path, "not a valid input id");
 		if (inputs->item[i].type != JSON_OBJECT)
 			return bad_param(pe, path, "must be an object");
@@ -1184,10 +1189,11 @@ m_savesignals(const struct json *params, FILE *out, struct rpcerr *pe)
 
 	fputs("{\"signalsByInput\":{", out);
 	for (i = 0; i < inputs->len; i++) {
-		sg = signal_of(inputs->key[i].name, &created);
+		k = json_key(inputs, i);
+		sg = signal_of(k->name, &created);
 		existed = !created;
 		if (!(only && existed) &&
-		    write_signal(inputs->key[i].name, &inputs->item[i]) == -1) {
+		    write_signal(k->name, &inputs->item[i]) == -1) {
 			pe->code = -32603;
 			pe->msg = "Internal error";
 			pe->path[0] = '\0';
@@ -1195,7 +1201,7 @@ m_savesignals(const struct json *params, FILE *out, struct rpcerr *pe)
 		}
 		if (i > 0)
 			putc(',', out);
-		json_put_string(out, inputs->key[i].name, inputs->key[i].len);
+		json_put_string(out, k->name, k->len);
 		fprintf(out, ":{\"id\":\"%s\",\"created\":%s,\"updated\":%s}",
 		    sg->id, created ? "true" : "false",
 		    existed && !only ? "true" : "false");

@@ -109,12 +109,12 @@ test_numbers(void)
 			continue;
 		CHECK(v->len == strlen(text[i]) &&
 		    memcmp(v->str, text[i], v->len) == 0);
-		CHECK(v->num == strtod(text[i], NULL));
+		CHECK(json_num(v) == strtod(text[i], NULL));
 	}
-	CHECK((v = one("-0")) != NULL && signbit(v->num));
+	CHECK((v = one("-0")) != NULL && signbit(json_num(v)));
 	CHECK((v = one("2.5e-3")) != NULL);
-	CHECK_NEAR(v ? v->num : 0, 0.0025, 0);
-	CHECK((v = one("1e-400")) != NULL && v->num == 0);
+	CHECK_NEAR(v ? json_num(v) : 0, 0.0025, 0);
+	CHECK((v = one("1e-400")) != NULL && json_num(v) == 0);
 	CHECK((v = one("[1.5,2]")) != NULL && v->item[0].len == 3 &&
 	    memcmp(v->item[0].str, "1.5", 3) == 0);
 
@@ -140,9 +140,10 @@ test_numbers(void)
 		}
 		snprintf(buf + strlen(buf), 16, "e%d", ex);
 		v = one(buf);
-		ok = v != NULL && v->num == strtod(buf, NULL);
+		ok = v != NULL && json_num(v) == strtod(buf, NULL);
 		if (!ok)
-			fprintf(stderr, "  %s: %.17g\n", buf, v ? v->num : 0.0);
+			fprintf(stderr, "  %s: %.17g\n", buf,
+			    v ? json_num(v) : 0.0);
 		CHECK(ok);
 	}
 
@@ -217,7 +218,7 @@ test_strings(void)
 	/* Decoding in place leaves the next value intact. */
 	v = one("[\"\\n\\n\\n\",\"xyz\",1]");
 	CHECK(v != NULL && v->len == 3 && isstr(&v->item[0], "\n\n\n", 3) &&
-	    isstr(&v->item[1], "xyz", 3) && v->item[2].num == 1);
+	    isstr(&v->item[1], "xyz", 3) && json_num(&v->item[2]) == 1);
 
 	CHECK(bad("\"\\ud800\"", 1, 2, "lone high surrogate \\ud800"));
 	CHECK(bad("\"\\ud800\\u0041\"", 1, 2, "lone high surrogate"));
@@ -261,8 +262,10 @@ test_structure(void)
 	v = one("{\"a\": [1, {\"b\": null}], \"c\": \"d\", \"\": true}");
 	CHECK(v != NULL && v->type == JSON_OBJECT && v->len == 3);
 	if (v != NULL && v->len == 3) {
-		CHECK(v->key[0].len == 1 && strcmp(v->key[0].name, "a") == 0);
-		CHECK(v->key[2].len == 0 && strcmp(v->key[2].name, "") == 0);
+		CHECK(json_key(v, 0)->len == 1 &&
+		    strcmp(json_key(v, 0)->name, "a") == 0);
+		CHECK(json_key(v, 2)->len == 0 &&
+		    strcmp(json_key(v, 2)->name, "") == 0);
 		m = json_get(v, "a");
 		CHECK(m != NULL && m->type == JSON_ARRAY && m->len == 2 &&
 		    m->col == 7);
@@ -275,15 +278,17 @@ test_structure(void)
 		CHECK(json_get(NULL, "a") == NULL);
 	}
 	v = one("{\"k\": 1, \"k\": 2}");
-	CHECK(v != NULL && json_get(v, "k")->num == 2);
+	CHECK(v != NULL && json_num(json_get(v, "k")) == 2);
 	v = one("{\"a\\u0000b\": 1}");
-	CHECK(v != NULL && v->key[0].len == 3 && json_get(v, "a") == NULL);
+	CHECK(v != NULL && json_key(v, 0)->len == 3 &&
+	    json_get(v, "a") == NULL);
 	v = one("[]");
 	CHECK(v != NULL && v->type == JSON_ARRAY && v->len == 0);
 	v = one("{}");
 	CHECK(v != NULL && v->type == JSON_OBJECT && v->len == 0);
 	v = one("[[[]], [[1]]]");
-	CHECK(v != NULL && v->len == 2 && v->item[1].item[0].item[0].num == 1);
+	CHECK(v != NULL && v->len == 2 &&
+	    json_num(&v->item[1].item[0].item[0]) == 1);
 
 	CHECK(bad("[1,]", 1, 4, "trailing comma in an array"));
 	CHECK(bad("{\"a\":1,}", 1, 8, "trailing comma in an object"));
@@ -374,7 +379,7 @@ test_stream(void)
 	/* Values before a bad one are read; the failure stays. */
 	json_close(rd);
 	rd = json_open_mem("1 {} ] 2", 8, &e);
-	CHECK(json_next(rd, &v, &e) == 1 && v->num == 1);
+	CHECK(json_next(rd, &v, &e) == 1 && json_num(v) == 1);
 	CHECK(json_next(rd, &v, &e) == 1 && v->type == JSON_OBJECT);
 	CHECK(json_next(rd, &v, &e) == -1 && e.col == 6);
 	memset(&e, 0, sizeof e);
@@ -412,7 +417,7 @@ test_big(void)
 		v = (struct json *)json_get(v, "k");
 		CHECK(v != NULL && v->len == n);
 		for (i = 0; v != NULL && i < n; i++)
-			ok &= v->item[i].num == (double)i + 0.5 &&
+			ok &= json_num(&v->item[i]) == (double)i + 0.5 &&
 			    v->item[i].line == (uint32_t)round + 1;
 	}
 	CHECK(ok);
@@ -443,7 +448,7 @@ is_run(const struct json *v, size_t b, size_t n)
 		return 0;
 	for (i = 0; i < n; i++)
 		if (v->item[i].type != JSON_NUMBER ||
-		    v->item[i].num != (double)(b + i))
+		    json_num(&v->item[i]) != (double)(b + i))
 			return 0;
 	return 1;
 }
@@ -483,12 +488,12 @@ test_long_arrays(void)
 		CHECK(json_next(rd, &v, &e) == 1);
 		CHECK(v->type == JSON_OBJECT && v->len == 4);
 		a = json_get(v, "x");
-		CHECK(a != NULL && a->type == JSON_NUMBER && a->num == 1);
+		CHECK(a != NULL && a->type == JSON_NUMBER && json_num(a) == 1);
 		CHECK(is_run(json_get(v, "a"), 0, 5000));
 		b = json_get(v, "b");
 		CHECK(b != NULL && b->type == JSON_ARRAY && b->len == 5);
 		if (b != NULL && b->len == 5) {
-			CHECK(b->item[0].num == 2);
+			CHECK(json_num(&b->item[0]) == 2);
 			CHECK(is_run(&b->item[1], 100, 4096));
 			CHECK(is_run(&b->item[2], 7, 3));
 			CHECK(is_run(&b->item[3], 9, 20000));
@@ -521,7 +526,7 @@ test_open(void)
 	if (r != NULL) {
 		CHECK(json_next(r, &v, &e) == 1 &&
 		    isstr(&json_get(v, "a")->item[0], "b", 1));
-		CHECK(json_next(r, &v, &e) == 1 && v->num == 7 &&
+		CHECK(json_next(r, &v, &e) == 1 && json_num(v) == 7 &&
 		    v->line == 2);
 		CHECK(json_next(r, &v, &e) == 0);
 		json_close(r);
