@@ -491,8 +491,8 @@ add_series_all(struct frame_table *t, struct chunk *ch,
 
 	for (k = 0; k < series->len; k++) {
 		a = &series->item[k];
-		key = series->key[k].name;
-		keylen = series->key[k].len;
+		key = json_key(series, k)->name;
+		keylen = json_key(series, k)->len;
 		err_quote(buf, key, keylen);
 		if (memchr(key, '\0', keylen) != NULL)
 			return err_set(e, a->line, a->col, "series name \"%s\" "
