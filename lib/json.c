@@ -692,46 +692,69 @@ decimal(const char *p, struct decimal *d)
 }
 
 /*
- * The value of D when one rounding gives it, correctly rounded: the
- * digits fit a double's mantissa and the power of ten is exact too.  This
- * needs doubles that are not evaluated in a wider format.  Returns 0 when
- * strtod must do it.
+ * Does one rounding give the value of D, correctly rounded?  It does when
+ * the digits fit a double's mantissa and the power of ten is exact too,
+ * in doubles that are not evaluated in a wider format.  When it does not,
+ * strtod must.
  */
 static int
-exact(const struct decimal *d, double *v)
+exact(const struct decimal *d)
 {
 #if FLT_EVAL_METHOD == 0
-	if (!d->many && d->m <= (uint64_t)1 << 53 && d->x >= -22 &&
-	    d->x <= 22) {
-		*v = (double)d->m;
-		*v = d->x < 0 ? *v / pow10tab[-d->x] : *v * pow10tab[d->x];
-		if (d->neg)
-			*v = -*v;
-		return 1;
-	}
+	return !d->many && d->m <= (uint64_t)1 << 53 && d->x >= -22 &&
+	    d->x <= 22;
 #else
 	(void)d;
-	(void)v;
-#endif
 	return 0;
+#endif
 }
 
 /*
- * Read the number at P.  The grammar is checked here; a number whose
- * value is not exact (see exact) goes through strtod now, which refuses
- * one too large for a double, so that json_num cannot fail later.
+ * The same question for a number of ND digits in all and a power of ten
+ * X, answered without taking the digits apart: yes means yes, no means
+ * that exact must tell.
+ */
+static int
+few(long nd, long x)
+{
+#if FLT_EVAL_METHOD == 0
+	return nd <= 15 && x >= -22 && x <= 22;
+#else
+	(void)nd;
+	(void)x;
+	return 0;
+#endif
+}
+
+/* The value of D, for which exact holds. */
+static double
+exact_value(const struct decimal *d)
+{
+	double v = (double)d->m;
+
+	v = d->x < 0 ? v / pow10tab[-d->x] : v * pow10tab[d->x];
+	return d->neg ? -v : v;
+}
+
+/*
+ * Read the number at P.  The grammar is checked here; a number that one
+ * rounding does not give (see exact) goes through strtod now, which
+ * refuses one too large for a double, so that json_num cannot fail later.
  */
 static char *
 parse_number(struct json_reader *r, char *p, struct json *v, struct err *e)
 {
 	struct decimal dec;
-	char *start = p, tmp[16];
+	char *start = p, *digits, tmp[16];
+	long nd, nfrac = 0, ev = 0;
+	int eneg = 0;
 	double d;
 	char *end;
 	size_t len;
 
 	if (*p == '-')
 		p++;
+	digits = p;
 	if (*p == '0') {
 		p++;
 		if (isdigit_(*p))
@@ -747,25 +770,28 @@ parse_number(struct json_reader *r, char *p, struct json *v, struct err *e)
 	} else {
 		return fail(r, p, e, "expected a digit after '-'");
 	}
+	nd = p - digits;
 	if (*p == '.') {
 		p++;
 		if (!isdigit_(*p))
 			return fail(r, p, e, *p == '\0' && p == r->end ?
 			    "unexpected end of input inside a number" :
 			    "expected a digit after the decimal point");
-		while (isdigit_(*p))
-			p++;
+		for (digits = p; isdigit_(*p); p++)
+			;
+		nfrac = p - digits;
 	}
 	if (*p == 'e' || *p == 'E') {
 		p++;
 		if (*p == '+' || *p == '-')
-			p++;
+			eneg = *p++ == '-';
 		if (!isdigit_(*p))
 			return fail(r, p, e, *p == '\0' && p == r->end ?
 			    "unexpected end of input inside a number" :
 			    "expected a digit in the exponent");
-		while (isdigit_(*p))
-			p++;
+		for (; isdigit_(*p); p++)
+			if (ev < 100000)
+				ev = ev * 10 + (*p - '0');
 	}
 	if (isalnum_(*p) || *p == '.' || *p == '+' || *p == '-')
 		return fail(r, p, e, "unexpected %s after a number",
@@ -775,8 +801,10 @@ parse_number(struct json_reader *r, char *p, struct json *v, struct err *e)
 	v->type = JSON_NUMBER;
 	v->str = start;
 	v->len = (uint32_t)len;
+	if (few(nd + nfrac, (eneg ? -ev : ev) - nfrac))
+		return p;
 	decimal(start, &dec);
-	if (exact(&dec, &d))
+	if (exact(&dec))
 		return p;
 	if (len >= r->capnum) {
 		free(r->num);
@@ -1107,13 +1135,12 @@ double
 json_num(const struct json *v)
 {
 	struct decimal dec;
-	double d;
 
 	if (v->type != JSON_NUMBER)
 		return 0;
 	decimal(v->str, &dec);
-	if (exact(&dec, &d))
-		return d;
+	if (exact(&dec))
+		return exact_value(&dec);
 	/*
 	 * The text is not NUL-terminated, but no byte that may follow a
 	 * number in JSON can extend it, and json_next made sure that strtod
