@@ -370,11 +370,14 @@ add_times(struct frame_table *t, const struct json *times, struct err *e)
 static int
 set_cell(struct frame_table *t, struct cell *c, const char *s, size_t len)
 {
+	struct cell short_text = { 0 };
 	size_t off = t->npool, i;
 
+	/* The bytes after a short text are zero: put_cell copies them. */
 	if (len <= CELL_SHORT) {
-		c->len = (unsigned char)len;
-		memcpy(c->text, s, len);
+		short_text.len = (unsigned char)len;
+		memcpy(short_text.text, s, len);
+		*c = short_text;
 		return 0;
 	}
 	if (len > SIZE_MAX - sizeof len - off ||
@@ -403,6 +406,26 @@ cell_text(const struct frame_table *t, const struct cell *c, size_t *len)
 		off = off << 8 | (unsigned char)c->text[i];
 	memcpy(len, t->pool + off, sizeof *len);
 	return t->pool + off + sizeof *len;
+}
+
+/*
+ * Write the text of the cell C, which is no null, at W, which has room for
+ * CELL_SHORT bytes more than the text takes.  Returns the byte after it.
+ */
+static char *
+put_cell(const struct frame_table *t, const struct cell *c, char *w)
+{
+	const char *text;
+	size_t len;
+
+	if (c->len != CELL_LONG) {
+		/* A move of a fixed size, quicker than one of the length. */
+		memcpy(w, c->text, CELL_SHORT);
+		return w + c->len;
+	}
+	text = cell_text(t, c, &len);
+	memcpy(w, text, len);
+	return w + len;
 }
 
 /* Read series A (key KEY) into cells: the frame's series S. */
@@ -745,7 +768,8 @@ gather(const struct frame_table *t, size_t a, size_t b,
 	const struct ref *r;
 	const struct chunk *ch;
 	const struct cell *c;
-	size_t s, col, len, need = TIME_BUFSZ + t->ncol + 1, n = 0;
+	size_t s, col, len, need = TIME_BUFSZ + t->ncol + 1 + CELL_SHORT;
+	size_t n = 0;
 
 	for (; a < b; a++) {
 		r = &t->ref[a];
@@ -768,6 +792,9 @@ gather(const struct frame_table *t, size_t a, size_t b,
 	return n > 0 ? need : 0;
 }
 
+/* Rows are handed to the stream this many bytes at a time, or more. */
+#define FLUSH ((size_t)64 << 10)
+
 int
 frame_write_csv(struct frame_table *t, FILE *fp, struct frame_stats *st,
     struct err *e)
@@ -775,9 +802,8 @@ frame_write_csv(struct frame_table *t, FILE *fp, struct frame_stats *st,
 	struct frame_stats n;
 	const struct cell **val = NULL, *c;
 	size_t *order = NULL, *touched = NULL, ntouched;
-	const char *text;
-	char *line = NULL;
-	size_t cap = 0, len, tlen, need, a, b, i;
+	char *buf = NULL, *w;
+	size_t cap = 0, len = 0, need, a, b, i;
 	int rc = -1;
 
 	memset(&n, 0, sizeof n);
@@ -803,26 +829,31 @@ frame_write_csv(struct frame_table *t, FILE *fp, struct frame_stats *st,
 			n.dropped++;
 			continue;
 		}
-		if (reserve(&line, &cap, need, 1) == -1) {
+		if (need > SIZE_MAX - len ||
+		    reserve(&buf, &cap, len + need, 1) == -1) {
 			err_set(e, 0, 0, "out of memory");
 			goto out;
 		}
-		len = time_format(line, t->ref[a].t);
+		w = buf + len;
+		w += time_format(w, t->ref[a].t);
 		for (i = 0; i < t->ncol; i++) {
-			line[len++] = ',';
-			if ((c = val[order[i]]) == NULL)
-				continue;
-			text = cell_text(t, c, &tlen);
-			memcpy(line + len, text, tlen);
-			len += tlen;
+			*w++ = ',';
+			if ((c = val[order[i]]) != NULL)
+				w = put_cell(t, c, w);
 		}
-		line[len++] = '\n';
+		*w++ = '\n';
+		len = (size_t)(w - buf);
 		for (i = 0; i < ntouched; i++)
 			val[touched[i]] = NULL;
-		if (fwrite(line, 1, len, fp) != len)
-			goto werr;
 		n.rows++;
+		if (len >= FLUSH) {
+			if (fwrite(buf, 1, len, fp) != len)
+				goto werr;
+			len = 0;
+		}
 	}
+	if (len > 0 && fwrite(buf, 1, len, fp) != len)
+		goto werr;
 	rc = 0;
 	goto out;
 
@@ -834,6 +865,6 @@ out:
 	free(val);
 	free(order);
 	free(touched);
-	free(line);
+	free(buf);
 	return rc;
 }
