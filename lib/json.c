@@ -308,7 +308,7 @@ give_items(struct json_reader *r, size_t keep)
 
 /* Opening. */
 
-static const char toobig[] = "more than 4 GiB of input, the most the JSON "
+static const char toobig[] = "input of 4 GiB or more, more than the JSON "
     "reader takes";
 
 static struct json_reader *

@@ -38,8 +38,11 @@
 /* Deepest nesting of arrays and objects accepted. */
 #define JSON_MAXDEPTH 512
 
-/* The most input taken: every line, column and length then fits 32 bits. */
-#define JSON_MAXINPUT ((size_t)UINT32_MAX - 1)
+/*
+ * The most input taken, 4 GiB less a byte: the line, column and length
+ * of every value then fit 32 bits.
+ */
+#define JSON_MAXINPUT ((size_t)UINT32_MAX)
 
 enum json_type {
 	JSON_NULL,

@@ -543,7 +543,7 @@ test_open(void)
 	if (fd != -1) {
 		CHECK(ftruncate(fd, (off_t)JSON_MAXINPUT + 1) == 0);
 		CHECK(json_open(fd, &e) == NULL && e.line == 0 &&
-		    strstr(e.msg, "more than 4 GiB of input") != NULL);
+		    strstr(e.msg, "input of 4 GiB or more") != NULL);
 		close(fd);
 		unlink(path);
 	}
