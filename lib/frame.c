@@ -370,14 +370,14 @@ add_times(struct frame_table *t, const struct json *times, struct err *e)
 static int
 set_cell(struct frame_table *t, struct cell *c, const char *s, size_t len)
 {
-	struct cell short_text = { 0 };
+	static const struct cell zero;
 	size_t off = t->npool, i;
 
 	/* The bytes after a short text are zero: put_cell copies them. */
 	if (len <= CELL_SHORT) {
-		short_text.len = (unsigned char)len;
-		memcpy(short_text.text, s, len);
-		*c = short_text;
+		*c = zero;
+		c->len = (unsigned char)len;
+		memcpy(c->text, s, len);
 		return 0;
 	}
 	if (len > SIZE_MAX - sizeof len - off ||
