@@ -846,7 +846,8 @@ struct iforest_index {
 	unsigned depth;		/* complete trees: levels of splits, D */
 	struct cnode *split;	/* each tree's 2^D - 1 splits in turn */
 	double	*leaf;		/* each tree's 2^D bottom path lengths */
-	double	*sv;		/* the splits' values, and their features */
+	uint64_t *sv;		/* the splits' values as keys (see key_of),
+				   and their features */
 	uint32_t *off;		/* times LANES, apart (see complete_block) */
 };
 
@@ -1128,13 +1129,35 @@ node_depths(const struct iforest_tree *tr, uint32_t *depth)
 	return deepest;
 }
 
+/*
+ * A double as a whole number in the same order, so that a walk compares
+ * two integers, which is quicker than comparing two doubles: the bits of
+ * a positive value are in order already and only need to sort above the
+ * negative ones (the sign bit set); those of a negative value are in
+ * reverse order (all bits flipped).  -0 becomes +0 first, as -0 <= +0 and
+ * +0 <= -0 both hold, and a NaN becomes the largest key, which no split
+ * can have: it is never <= a split, as a NaN is not.
+ */
+static inline uint64_t
+key_of(double v)
+{
+	uint64_t bits;
+
+	if (v != v)
+		return UINT64_MAX;
+	v += 0.0;
+	memcpy(&bits, &v, sizeof bits);
+	return bits >> 63 ? ~bits : bits | (uint64_t)1 << 63;
+}
+
 /* Every tree as a complete tree (see above); -1 when too deep or big. */
 static int
 build_complete(const struct iforest *f, struct iforest_index *ix)
 {
 	const struct iforest_node *nd;
 	struct cnode *split;
-	double *leaf, *sv;
+	double *leaf;
+	uint64_t *sv;
 	uint32_t *off;
 	size_t t, i, k, most = 0, nsplit, c, first, count;
 	uint32_t *depth, *pos, d, deepest = 0;
@@ -1177,7 +1200,7 @@ build_complete(const struct iforest *f, struct iforest_index *ix)
 			if (nd->feature >= 0) {
 				split[c].split = nd->split;
 				split[c].feature = (uint32_t)nd->feature;
-				sv[c] = nd->split;
+				sv[c] = key_of(nd->split);
 				off[c] = (uint32_t)nd->feature * LANES;
 				pos[i + 1] = (uint32_t)(2 * c + 1);
 				pos[nd->right] = (uint32_t)(2 * c + 2);
@@ -1394,25 +1417,26 @@ iforest_score(const struct iforest *f, const double *row)
  * with no branch.
  */
 #define DOWN(sv, off, a, x, k)						\
-	(2 * (a) + 1 + !(((x) + (off)[a])[k] <= (sv)[a]))
+	(2 * (a) + 1 + ((sv)[a] < ((x) + (off)[a])[k]))
 
 /*
  * N <= ROW_BLOCK rows through every complete tree, into SCORE.  The rows
  * go down a tree LANES at a time, all the way, their slots in registers:
  * independent chains of loads, which the processor runs together, with
- * no slot stored and loaded again between steps.  Their values are laid
- * out in X feature by feature, the LANES rows' values of a feature side
- * by side (X[g * LANES * nfeature + f * LANES + k] for row g * LANES + k),
- * so that one base and the node's offset reach any lane's value.  The
- * lanes after row N hold copies of the first row; their results are not
- * used.
+ * no slot stored and loaded again between steps.  Their values, as keys
+ * to compare with the splits' keys (see key_of), are laid out in X
+ * feature by feature, the LANES rows' keys of a feature side by side
+ * (X[g * LANES * nfeature + f * LANES + k] for row g * LANES + k), so
+ * that one base and the node's offset reach any lane's key.  The lanes
+ * after row N hold copies of the first row; their results are not used.
  */
 static void
 complete_block(const struct iforest *f, const double *rows, size_t n,
-    double *x, double *score)
+    uint64_t *x, double *score)
 {
 	const struct iforest_index *ix = f->index;
-	const double *sv, *leaf, *xg;
+	const uint64_t *sv, *xg;
+	const double *leaf;
 	const uint32_t *off;
 	struct sum sum[ROW_BLOCK];
 	/* The lanes' slots, written out: in an array, gcc -O2 keeps them
@@ -1428,8 +1452,8 @@ complete_block(const struct iforest *f, const double *rows, size_t n,
 	for (r = 0; r < nwalk; r += LANES)
 		for (k = 0; k < LANES; k++)
 			for (j = 0; j < nf; j++)
-				x[r * nf + j * LANES + k] =
-				    rows[(r + k < n ? r + k : 0) * nf + j];
+				x[r * nf + j * LANES + k] = key_of(
+				    rows[(r + k < n ? r + k : 0) * nf + j]);
 	for (r = 0; r < n; r++)
 		sum[r].hi = sum[r].lo = 0;
 	for (t = 0; t < f->ntree; t++) {
@@ -1566,7 +1590,7 @@ iforest_score_rows(const struct iforest *f, const double *rows, size_t n,
     double *score)
 {
 	size_t i, k, most;
-	double *x = NULL;
+	uint64_t *x = NULL;
 
 	if (f->index != NULL && f->index->brk != NULL) {
 		interval_rows(f->index, rows, n, score);

@@ -890,15 +890,16 @@ awkward(struct rng *r, size_t j, int kind)
  * and a block of rows at a time, on forests of 1 to 10 features, 1 to 30
  * trees and samples of 1 to 512 rows, grown on data with constant
  * features, duplicates and huge values; scored at random points, at every
- * split value and the doubles either side of it, and at extreme values.
+ * split value and the doubles either side of it, and at extreme values
+ * and NaNs of either sign.
  */
 static void
 test_fast_paths(void)
 {
 	static const size_t psis[] = { 1, 2, 3, 5, 16, 100, 256, 512 };
 	static const double odd[] = { -INFINITY, INFINITY, -DBL_MAX, DBL_MAX,
-	    0, -0.0, 1e300, -1e300 };
-	enum { NTRAIN = 600, NTEST = 400, NF = 10 };
+	    0, -0.0, 1e300, -1e300, NAN, -NAN };
+	enum { NTRAIN = 600, NTEST = 400, NF = 10, NODD = 10 };
 	double *train_rows, *test_rows, *row;
 	struct iforest_params p;
 	const struct iforest_node *nd;
@@ -932,7 +933,7 @@ test_fast_paths(void)
 		for (i = 0; i < NTEST; i++, n++)
 			for (j = 0; j < nf; j++)
 				test_rows[n * nf + j] = rng_below(&r, 8) == 0 ?
-				    odd[rng_below(&r, 8)] :
+				    odd[rng_below(&r, NODD)] :
 				    awkward(&r, j, kind);
 		for (t = 0; t < f->ntree; t++)
 			for (k = 0; k < f->tree[t].nnode && n + 3 <=
@@ -979,6 +980,44 @@ test_fast_paths(void)
 out:
 	free(train_rows);
 	free(test_rows);
+}
+
+/*
+ * Splits at zero of either sign, met by zeros of either sign: -0 <= +0
+ * and +0 <= -0 both hold, and every fast path must agree.  The splits of
+ * a trained forest are set to +0 and -0 in turn, which changes where its
+ * rows go but leaves each a valid tree.
+ */
+static void
+test_signed_zeros(void)
+{
+	static const double vals[] = { 0, -0.0, 1, -1, NAN };
+	enum { NF = 3, N = 125 };
+	double rows[N * NF], train_rows[300 * NF];
+	struct iforest_params p = params(20, 64, 0.1, 5);
+	struct iforest *f;
+	struct rng r;
+	size_t i, j, t, k = 0;
+
+	rng_seed(&r, 6);
+	for (i = 0; i < 300 * NF; i++)
+		train_rows[i] = normal(&r);
+	f = train(&p, NF, names_n(NF), train_rows, 300);
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	for (t = 0; t < f->ntree; t++)
+		for (j = 0; j < f->tree[t].nnode; j++)
+			if (f->tree[t].node[j].feature >= 0)
+				f->tree[t].node[j].split = k++ % 2 ? -0.0 : 0.0;
+	iforest_prepare(f);
+	CHECK(f->index != NULL);
+	/* Every row of three values from vals: all 125 of them. */
+	for (i = 0; i < N; i++)
+		for (j = 0, k = i; j < NF; j++, k /= 5)
+			rows[i * NF + j] = vals[k % 5];
+	CHECK(fast_differs(f, rows, N) == 0);
+	iforest_free(f);
 }
 
 /* Interpolation between two neighbouring scores, from the nearer one. */
@@ -1033,5 +1072,6 @@ main(void)
 	test_extremes();
 	test_index();
 	test_fast_paths();
+	test_signed_zeros();
 	return unit_done();
 }
