@@ -191,6 +191,73 @@ check_in(const char *in, size_t n, size_t maxrecord, const char *want,
 #define CASE_MAX(in, max, want) \
 	check_in((in), sizeof(in) - 1, (max), (want), __LINE__)
 
+/* The transcript of a line of LEN letters, C put at P (none at LEN). */
+static void
+one_line(struct str *t, size_t len, size_t p, char c)
+{
+	char in[32];
+	size_t i;
+	int fd;
+
+	for (i = 0; i < len; i++)
+		in[i] = (char)('a' + i);
+	if (p < len)
+		in[p] = c;
+	in[len] = '\n';
+	t->len = 0;
+	if (t->s != NULL)
+		t->s[0] = '\0';
+	fd = tmpinput(in, len + 1);
+	transcript(t, fd, 0);
+	close(fd);
+}
+
+/*
+ * A special byte at every place of lines of 1 to 24 bytes, so at every
+ * place in a machine word and across two (the reader may search eight
+ * bytes at a time): a comma splits the line there; a NUL, a CR or a quote
+ * inside a field is an error at its column, but for a CR last, which
+ * ends the line with the LF, and a quote first, which opens a quoted
+ * field.
+ */
+static void
+test_every_place(void)
+{
+	static const char abc[] = "abcdefghijklmnopqrstuvwxyz";
+	static const char bad[] = { '\0', '\r', '"' };
+	struct str t = { NULL, 0, 0 };
+	char want[128];
+	size_t len, p, k;
+	int n, q, m;
+
+	for (len = 1; len <= 24; len++) {
+		n = (int)len;
+		one_line(&t, len, len, 0);
+		snprintf(want, sizeof want, "1: %.*s {%.*s}\n", n, abc, n,
+		    abc);
+		CHECK_STR(t.s, want);
+		for (p = 0; p < len; p++) {
+			q = (int)p;
+			m = n - q - 1;
+			one_line(&t, len, p, ',');
+			snprintf(want, sizeof want,
+			    "1: %.*s|%.*s {%.*s,%.*s}\n", q, abc, m,
+			    abc + p + 1, q, abc, m, abc + p + 1);
+			CHECK_STR(t.s, want);
+			for (k = 0; k < sizeof bad; k++) {
+				if ((bad[k] == '\r' && p == len - 1) ||
+				    (bad[k] == '"' && p == 0))
+					continue;
+				one_line(&t, len, p, bad[k]);
+				snprintf(want, sizeof want, "1:%zu! ", p + 1);
+				CHECK(t.s != NULL &&
+				    strncmp(t.s, want, strlen(want)) == 0);
+			}
+		}
+	}
+	free(t.s);
+}
+
 static void
 test_shapes(void)
 {
@@ -825,6 +892,7 @@ int
 main(void)
 {
 	test_shapes();
+	test_every_place();
 	test_quotes();
 	test_names();
 	test_columns();
