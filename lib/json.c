@@ -345,19 +345,26 @@ json_open(int fd, struct err *e)
 	struct stat st;
 	size_t cap = BLOCKMIN, len = 0;
 	ssize_t n;
+	off_t at;
+	uintmax_t left;
 	char *buf, *nbuf;
 
 	/*
-	 * A regular file is read in one go; a pipe in doubling steps, the
+	 * A regular file is read in one go, from where FD stands (a shell
+	 * may have read some of it already); a pipe in doubling steps, the
 	 * buffer grown by realloc, which moves a large block by remapping
 	 * its pages rather than by copying them.
 	 */
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-		if ((uintmax_t)st.st_size > JSON_MAXINPUT) {
+		at = lseek(fd, 0, SEEK_CUR);
+		left = (uintmax_t)st.st_size;
+		if (at > 0 && at <= st.st_size)
+			left -= (uintmax_t)at;
+		if (left > JSON_MAXINPUT) {
 			err_set(e, 0, 0, "%s", toobig);
 			return NULL;
 		}
-		cap = (size_t)st.st_size + 1;
+		cap = (size_t)left + 1;
 	}
 	if ((buf = malloc(cap + PAD)) == NULL) {
 		err_sys(e, "out of memory");
@@ -1135,6 +1142,8 @@ double
 json_num(const struct json *v)
 {
 	struct decimal dec;
+	char small[64], *copy;
+	double d;
 
 	if (v->type != JSON_NUMBER)
 		return 0;
@@ -1142,11 +1151,21 @@ json_num(const struct json *v)
 	if (exact(&dec))
 		return exact_value(&dec);
 	/*
-	 * The text is not NUL-terminated, but no byte that may follow a
-	 * number in JSON can extend it, and json_next made sure that strtod
-	 * reads it whole and within range.
+	 * strtod wants the text NUL-terminated: the byte after it in the
+	 * input could extend it, as a comma does where the locale's decimal
+	 * point is one.  json_next made sure that strtod reads it whole and
+	 * within range.
 	 */
-	return strtod(v->str, NULL);
+	if (v->len < sizeof small)
+		copy = small;
+	else if ((copy = malloc((size_t)v->len + 1)) == NULL)
+		return NAN;
+	memcpy(copy, v->str, v->len);
+	copy[v->len] = '\0';
+	d = strtod(copy, NULL);
+	if (copy != small)
+		free(copy);
+	return d;
 }
 
 const char *

@@ -95,7 +95,8 @@ const struct json_key *json_key(const struct json *obj, size_t i);
 
 /*
  * The value of the number V, correctly rounded, from its text; 0 when V
- * is no number.
+ * is no number, and NaN when there is no memory for a copy of a number of
+ * 64 bytes or more, which strtod needs.
  */
 double	json_num(const struct json *v);
 

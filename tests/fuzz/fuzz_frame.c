@@ -108,6 +108,9 @@ allowed(const struct json *f)
 		a = json_key(series, k);
 		if (a->len == 4 && memcmp(a->name, "time", 4) == 0)
 			return 0;
+		/* A NUL cannot go into a CSV header. */
+		if (memchr(a->name, '\0', a->len) != NULL)
+			return 0;
 		for (j = 0; j < k; j++) {
 			b = json_key(series, j);
 			if (b->len == a->len &&

@@ -121,6 +121,22 @@ test_numbers(void)
 	    memcmp(v->item[0].str, "1.5", 3) == 0);
 
 	/*
+	 * json_num reads the text and not a byte past it, even one that
+	 * would extend it, as a comma does in a locale whose decimal point
+	 * is one: here a digit, in any locale.
+	 */
+	{
+		static const char after[] = "9007199254740993" "9";
+		struct json n;
+
+		memset(&n, 0, sizeof n);
+		n.type = JSON_NUMBER;
+		n.str = after;
+		n.len = 16;
+		CHECK(json_num(&n) == 9007199254740992.0);
+	}
+
+	/*
 	 * The exact shortcut must agree with strtod to the last bit: random
 	 * mantissas with random exponents on both sides of its limits.
 	 */
@@ -535,6 +551,22 @@ test_open(void)
 	}
 	close(fd);
 	unlink(path);
+
+	/* A file is read from where it stands, as a shell may leave it. */
+	strcpy(path, "/tmp/test_jsonXXXXXX");
+	fd = mkstemp(path);
+	CHECK(fd != -1);
+	if (fd != -1) {
+		CHECK(write(fd, "xx [5]", 6) == 6);
+		CHECK(lseek(fd, 3, SEEK_SET) == 3);
+		r = json_open(fd, &e);
+		CHECK(r != NULL && json_next(r, &v, &e) == 1 &&
+		    v->type == JSON_ARRAY && json_num(&v->item[0]) == 5 &&
+		    json_next(r, &v, &e) == 0);
+		json_close(r);
+		close(fd);
+		unlink(path);
+	}
 
 	/* A file over the limit is refused by its size, before a read. */
 	strcpy(path, "/tmp/test_jsonXXXXXX");
