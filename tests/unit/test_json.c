@@ -524,21 +524,34 @@ test_long_arrays(void)
 	free(s);
 }
 
+/* A temporary file holding the N bytes at S, unlinked, at its start. */
+static int
+temp_file(const char *s, size_t n)
+{
+	char path[] = "/tmp/test_jsonXXXXXX";
+	int fd;
+
+	if ((fd = mkstemp(path)) == -1) {
+		perror("mkstemp");
+		exit(2);
+	}
+	unlink(path);
+	if (write(fd, s, n) != (ssize_t)n || lseek(fd, 0, SEEK_SET) != 0) {
+		perror("temporary file");
+		exit(2);
+	}
+	return fd;
+}
+
 static void
 test_open(void)
 {
-	char path[] = "/tmp/test_jsonXXXXXX";
 	struct json_reader *r;
 	struct err e;
 	struct json *v;
 	int fd;
 
-	fd = mkstemp(path);
-	CHECK(fd != -1);
-	if (fd == -1)
-		return;
-	CHECK(write(fd, "{\"a\": [\"b\"]}\n7", 14) == 14);
-	CHECK(lseek(fd, 0, SEEK_SET) == 0);
+	fd = temp_file("{\"a\": [\"b\"]}\n7", 14);
 	r = json_open(fd, &e);
 	CHECK(r != NULL);
 	if (r != NULL) {
@@ -550,35 +563,23 @@ test_open(void)
 		json_close(r);
 	}
 	close(fd);
-	unlink(path);
 
 	/* A file is read from where it stands, as a shell may leave it. */
-	strcpy(path, "/tmp/test_jsonXXXXXX");
-	fd = mkstemp(path);
-	CHECK(fd != -1);
-	if (fd != -1) {
-		CHECK(write(fd, "xx [5]", 6) == 6);
-		CHECK(lseek(fd, 3, SEEK_SET) == 3);
-		r = json_open(fd, &e);
-		CHECK(r != NULL && json_next(r, &v, &e) == 1 &&
-		    v->type == JSON_ARRAY && json_num(&v->item[0]) == 5 &&
-		    json_next(r, &v, &e) == 0);
-		json_close(r);
-		close(fd);
-		unlink(path);
-	}
+	fd = temp_file("xx [5]", 6);
+	CHECK(lseek(fd, 3, SEEK_SET) == 3);
+	r = json_open(fd, &e);
+	CHECK(r != NULL && json_next(r, &v, &e) == 1 &&
+	    v->type == JSON_ARRAY && json_num(&v->item[0]) == 5 &&
+	    json_next(r, &v, &e) == 0);
+	json_close(r);
+	close(fd);
 
 	/* A file over the limit is refused by its size, before a read. */
-	strcpy(path, "/tmp/test_jsonXXXXXX");
-	fd = mkstemp(path);
-	CHECK(fd != -1);
-	if (fd != -1) {
-		CHECK(ftruncate(fd, (off_t)JSON_MAXINPUT + 1) == 0);
-		CHECK(json_open(fd, &e) == NULL && e.line == 0 &&
-		    strstr(e.msg, "input of 4 GiB or more") != NULL);
-		close(fd);
-		unlink(path);
-	}
+	fd = temp_file("", 0);
+	CHECK(ftruncate(fd, (off_t)JSON_MAXINPUT + 1) == 0);
+	CHECK(json_open(fd, &e) == NULL && e.line == 0 &&
+	    strstr(e.msg, "input of 4 GiB or more") != NULL);
+	close(fd);
 
 	fd = open("/", O_RDONLY);
 	CHECK(fd != -1 && json_open(fd, &e) == NULL &&
