@@ -1197,6 +1197,9 @@ build_complete(const struct iforest *f, struct iforest_index *ix)
 		for (i = 0; i < f->tree[t].nnode; i++) {
 			nd = &f->tree[t].node[i];
 			c = pos[i];
+			/* A NaN split has no key; no forest grown has one. */
+			if (nd->feature >= 0 && isnan(nd->split))
+				goto out;
 			if (nd->feature >= 0) {
 				split[c].split = nd->split;
 				split[c].feature = (uint32_t)nd->feature;

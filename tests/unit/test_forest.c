@@ -986,7 +986,7 @@ out:
  * Splits at zero of either sign, met by zeros of either sign: -0 <= +0
  * and +0 <= -0 both hold, and every fast path must agree.  The splits of
  * a trained forest are set to +0 and -0 in turn, which changes where its
- * rows go but leaves each a valid tree.
+ * rows go but leaves each a valid tree; then one to NaN.
  */
 static void
 test_signed_zeros(void)
@@ -1016,6 +1016,11 @@ test_signed_zeros(void)
 	for (i = 0; i < N; i++)
 		for (j = 0, k = i; j < NF; j++, k /= 5)
 			rows[i * NF + j] = vals[k % 5];
+	CHECK(fast_differs(f, rows, N) == 0);
+
+	/* A NaN split, which only a hand can make, sends every row right. */
+	f->tree[0].node[0].split = NAN;
+	iforest_prepare(f);
 	CHECK(fast_differs(f, rows, N) == 0);
 	iforest_free(f);
 }
