@@ -1262,6 +1262,27 @@ iforest_prepare(struct iforest *f)
 }
 
 /*
+ * The interval of X from the block START onwards: the second step of
+ * interval(), for a block found by the first.  The +inf padding of the
+ * last block counts for no X but a NaN.
+ */
+static inline size_t
+interval_in(const struct iforest_index *ix, const double *start, double x)
+{
+	size_t blk = (size_t)(start - ix->top) + !(x <= *start), k, i;
+	const double *b;
+
+	if (blk == ix->nblock)
+		return ix->nbreak;
+	b = ix->brk + blk * BREAK_BLOCK;
+	k = 0;
+	for (i = 0; i < BREAK_BLOCK; i++)
+		k += !(x <= b[i]);
+	k += blk * BREAK_BLOCK;
+	return k < ix->nbreak ? k : ix->nbreak;
+}
+
+/*
  * The interval of the breakpoints holding X: how many of them X is not
  * <= to.  As in the walk, a NaN is never <= a split: it goes past all.
  *
@@ -1274,8 +1295,8 @@ iforest_prepare(struct iforest *f)
 static size_t
 interval(const struct iforest_index *ix, double x)
 {
-	const double *base = ix->top, *b;
-	size_t len = ix->nblock, half, blk, k, i;
+	const double *base = ix->top;
+	size_t len = ix->nblock, half;
 
 	/* The first block whose last breakpoint X is <= to. */
 	while (len > 1) {
@@ -1283,17 +1304,7 @@ interval(const struct iforest_index *ix, double x)
 		base += !(x <= base[half - 1]) ? half : 0;
 		len -= half;
 	}
-	blk = (size_t)(base - ix->top) + !(x <= *base);
-	if (blk == ix->nblock)
-		return ix->nbreak;
-
-	/* The +inf padding of the last block counts for no X but a NaN. */
-	b = ix->brk + blk * BREAK_BLOCK;
-	k = 0;
-	for (i = 0; i < BREAK_BLOCK; i++)
-		k += !(x <= b[i]);
-	k += blk * BREAK_BLOCK;
-	return k < ix->nbreak ? k : ix->nbreak;
+	return interval_in(ix, base, x);
 }
 
 /* Walk N trees from T side by side, without branches; add to *SUM. */
@@ -1346,32 +1357,26 @@ complete_walk(const struct iforest_index *ix, size_t t, size_t n,
 		sum_add(sum, leaf[g * (nsplit + 1) + at[g] - nsplit]);
 }
 
-static double
-complete_pathlen(const struct iforest *f, const struct iforest_index *ix,
-    const double *row)
+/* A walk of N trees from T for ROW, added to *SUM. */
+typedef void walk_fn(const struct iforest_index *, size_t, size_t,
+    const double *, struct sum *);
+
+/*
+ * The mean path length of ROW, its trees walked WALK_GROUP at a time: a
+ * constant group size lets the compiler unroll the walk's inner loop,
+ * once it has put the walk in place of WALK, which it does for a static
+ * function called with a constant.
+ */
+static inline double
+grouped_pathlen(const struct iforest *f, const double *row, walk_fn *walk)
 {
 	size_t t;
 	struct sum sum = { 0, 0 };
 
 	for (t = 0; t + WALK_GROUP <= f->ntree; t += WALK_GROUP)
-		complete_walk(ix, t, WALK_GROUP, row, &sum);
+		walk(f->index, t, WALK_GROUP, row, &sum);
 	if (t < f->ntree)
-		complete_walk(ix, t, f->ntree - t, row, &sum);
-	return sum_mean(&sum, (double)f->ntree);
-}
-
-static double
-flat_pathlen(const struct iforest *f, const struct iforest_index *ix,
-    const double *row)
-{
-	size_t t;
-	struct sum sum = { 0, 0 };
-
-	/* A constant group size lets the compiler unroll the inner loop. */
-	for (t = 0; t + WALK_GROUP <= f->ntree; t += WALK_GROUP)
-		flat_walk(ix, t, WALK_GROUP, row, &sum);
-	if (t < f->ntree)
-		flat_walk(ix, t, f->ntree - t, row, &sum);
+		walk(f->index, t, f->ntree - t, row, &sum);
 	return sum_mean(&sum, (double)f->ntree);
 }
 
@@ -1386,9 +1391,9 @@ iforest_pathlen(const struct iforest *f, const double *row)
 	if (f->index != NULL && f->index->brk != NULL)
 		return f->index->h[interval(f->index, row[0])];
 	if (f->index != NULL && f->index->split != NULL)
-		return complete_pathlen(f, f->index, row);
+		return grouped_pathlen(f, row, complete_walk);
 	if (f->index != NULL)
-		return flat_pathlen(f, f->index, row);
+		return grouped_pathlen(f, row, flat_walk);
 	for (tr = f->tree; tr < end; tr++) {
 		node = tr->node;
 		i = 0;
@@ -1527,26 +1532,6 @@ complete_block(const struct iforest *f, const double *rows, size_t n,
 	}
 	for (r = 0; r < n; r++)
 		score[r] = score_of(c, sum_mean(&sum[r], (double)f->ntree));
-}
-
-/*
- * The interval of X from the block START onwards: the second step of
- * interval(), for a block found by the first.
- */
-static size_t
-interval_in(const struct iforest_index *ix, const double *start, double x)
-{
-	size_t blk = (size_t)(start - ix->top) + !(x <= *start), k, i;
-	const double *b;
-
-	if (blk == ix->nblock)
-		return ix->nbreak;
-	b = ix->brk + blk * BREAK_BLOCK;
-	k = 0;
-	for (i = 0; i < BREAK_BLOCK; i++)
-		k += !(x <= b[i]);
-	k += blk * BREAK_BLOCK;
-	return k < ix->nbreak ? k : ix->nbreak;
 }
 
 /*
