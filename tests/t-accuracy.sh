@@ -5,13 +5,9 @@
 # settings (random_state 1 to 10; scikit-learn 1.2.1 gives 0.9870 and
 # 0.8189).  Prints the means; exits non-zero if one is more than 0.02
 # away.
-top=$(cd "$(dirname "$0")/.." && pwd)
-PATH=$top/bin:$top/tests/bin:$PATH
-LC_ALL=C
-export PATH LC_ALL
+. "$(dirname "$0")/tools/setup.sh"
 tmp=$(mktemp -d) || exit 2
 trap 'rm -rf "$tmp"' EXIT
-rc=0
 
 # The features: every column of the header but the label.
 features() {

@@ -21,10 +21,7 @@
 #
 # The plots are made here with pnmtopng (netpbm); the golden cases use
 # tests/golden/alert-mail/plot.png, a 48x24 image made the same way.
-top=$(cd "$(dirname "$0")/.." && pwd)
-PATH=$top/bin:$top/tests/bin:$PATH
-LC_ALL=C
-export PATH LC_ALL
+. "$(dirname "$0")/tools/setup.sh"
 unset SOURCE_DATE_EPOCH
 for p in munpack pnmtopng; do
 	command -v $p >/dev/null 2>&1 ||
@@ -32,18 +29,12 @@ for p in munpack pnmtopng; do
 done
 tmp=$(mktemp -d) || exit 2
 pid=
-rc=0
 cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 2' HUP INT PIPE TERM
-
-fail() {
-	echo "$*"
-	rc=1
-}
 
 D=2026-12-04T16:18:16Z
 FT='-f plant@example.org -t ops@example.org'

@@ -8,10 +8,7 @@
 # exits 1; credentials others can read, or that are malformed, are
 # refused; HTTP Basic credentials work without a token; and the client
 # secret shows in no argument list, environment or message.
-top=$(cd "$(dirname "$0")/.." && pwd)
-PATH=$top/bin:$top/tests/bin:$PATH
-LC_ALL=C
-export PATH LC_ALL
+. "$(dirname "$0")/tools/setup.sh"
 
 command -v curl >/dev/null 2>&1 || { echo "skipped: no curl"; exit 0; }
 realcurl=$(command -v curl)
@@ -28,12 +25,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 2' HUP INT TERM
-rc=0
-
-fail() {
-	echo "$*"
-	rc=1
-}
 
 INT=c8ktonqsahsmemfs7lv0
 ITEM=c1vcqk2005qb5nusljko

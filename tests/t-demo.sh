@@ -6,10 +6,7 @@
 # job's model finds in those rows, each once, and each is in one mail;
 # no secret is in what the demo leaves to read; both servers are gone at
 # the end, and also when the demo is stopped half-way.
-top=$(cd "$(dirname "$0")/.." && pwd)
-PATH=$top/bin:$top/tests/bin:$PATH
-LC_ALL=C
-export PATH LC_ALL
+. "$(dirname "$0")/tools/setup.sh"
 
 command -v curl >/dev/null 2>&1 || { echo "skipped: no curl"; exit 0; }
 command -v msmtp >/dev/null 2>&1 || { echo "skipped: no msmtp"; exit 0; }
@@ -22,12 +19,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 2' HUP INT TERM
-rc=0
-
-fail() {
-	echo "$*"
-	rc=1
-}
 
 # gone WHAT DIR: the servers whose ports are in DIR no longer listen.
 gone() {

@@ -11,10 +11,7 @@
 # Basic credentials stand for a token; method names match without regard
 # to case; an unknown method is -32601 and a call without an id gets 204
 # and no body; SIGTERM stops the server.
-top=$(cd "$(dirname "$0")/.." && pwd)
-PATH=$top/bin:$top/tests/bin:$PATH
-LC_ALL=C
-export PATH LC_ALL
+. "$(dirname "$0")/tools/setup.sh"
 
 command -v curl >/dev/null 2>&1 || { echo "skipped: no curl"; exit 0; }
 
@@ -29,12 +26,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 2' HUP INT TERM
-rc=0
-
-fail() {
-	echo "$*"
-	rc=1
-}
 
 INT=c8ktonqsahsmemfs7lv0
 sent=0

@@ -8,19 +8,8 @@
 # unit tests compare each with the plain walk bit for bit; here the
 # programs are checked whole.  Prints one line per failure; exits
 # non-zero if any.
-top=$(cd "$(dirname "$0")/.." && pwd)
-PATH=$top/bin:$PATH
-LC_ALL=C
-export PATH LC_ALL
-tmp=$(mktemp -d) || exit 2
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 2
-rc=0
-
-fail() {
-	echo "FAIL: $*"
-	rc=1
-}
+. "$(dirname "$0")/tools/setup.sh"
+in_tmp
 
 # The score fields (the next to last) of a scored file, header dropped.
 scores() {

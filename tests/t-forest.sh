@@ -3,19 +3,8 @@
 # models, scores that find what was planted, the corner cases of the
 # algorithm, a model kept safe from a failed run, long lines, long and
 # live input.  Prints one line per failure; exits non-zero if any.
-top=$(cd "$(dirname "$0")/.." && pwd)
-PATH=$top/bin:$PATH
-LC_ALL=C
-export PATH LC_ALL
-tmp=$(mktemp -d) || exit 2
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 2
-rc=0
-
-fail() {
-	echo "FAIL: $*"
-	rc=1
-}
+. "$(dirname "$0")/tools/setup.sh"
+in_tmp
 
 # Count the data rows (all but the header) of a scored file whose anomaly
 # field is $2 (1 or 0).

@@ -14,21 +14,9 @@
 #
 # Permissions mean nothing to root, so the read-only cases run as
 # "nobody" through setpriv when the test runs as root.
-top=$(cd "$(dirname "$0")/.." && pwd)
-PATH=$top/bin:$top/tests/bin:$PATH
-LC_ALL=C
-export PATH LC_ALL
+. "$(dirname "$0")/tools/setup.sh"
 
-tmp=$(mktemp -d) || exit 2
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 2' HUP INT TERM
-cd "$tmp" || exit 2
-rc=0
-
-fail() {
-	echo "FAIL: $*"
-	rc=1
-}
+in_tmp
 
 # full WANT PATTERN CMD...: CMD, its output on /dev/full, exits WANT
 # and its message matches PATTERN.

@@ -15,21 +15,9 @@
 #	    sizes and feature numbers: refused at the line, nothing
 #	    allocated for a count before its lines are there
 #	a credentials file of 1 GiB (sparse), refused above 64 KiB
-top=$(cd "$(dirname "$0")/.." && pwd)
-PATH=$top/bin:$top/tests/bin:$PATH
-LC_ALL=C
-export PATH LC_ALL
+. "$(dirname "$0")/tools/setup.sh"
 
-tmp=$(mktemp -d) || exit 2
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 2' HUP INT TERM
-cd "$tmp" || exit 2
-rc=0
-
-fail() {
-	echo "FAIL: $*"
-	rc=1
-}
+in_tmp
 
 # A GiB of the byte $1, made on the fly: never stored.
 gib() {

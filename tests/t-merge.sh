@@ -3,19 +3,8 @@
 # of all their trees; models that do not fit, or are damaged, are
 # refused without touching the output; a fractional contamination puts
 # the threshold at the quantile of the sample's scores.
-top=$(cd "$(dirname "$0")/.." && pwd)
-PATH=$top/bin:$top/tests/bin:$PATH
-LC_ALL=C
-export PATH LC_ALL
-tmp=$(mktemp -d) || exit 2
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 2
-rc=0
-
-fail() {
-	echo "FAIL: $*"
-	rc=1
-}
+. "$(dirname "$0")/tools/setup.sh"
+in_tmp
 
 # data SEED ROWS: time and two correlated features, a few outliers.
 data() {

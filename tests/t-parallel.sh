@@ -5,23 +5,12 @@
 # job's output starts with the output's header: all but the first are
 # dropped afterwards.  No scored row can equal that line, whose last two
 # fields are "score" and "anomaly" where a row has numbers or nothing.
-top=$(cd "$(dirname "$0")/.." && pwd)
-PATH=$top/bin:$top/tests/bin:$PATH
-LC_ALL=C
-export PATH LC_ALL
+. "$(dirname "$0")/tools/setup.sh"
 command -v parallel >/dev/null 2>&1 || {
 	echo "FAIL: GNU parallel is not installed (sh tests/deps.sh)"
 	exit 1
 }
-tmp=$(mktemp -d) || exit 2
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 2
-rc=0
-
-fail() {
-	echo "FAIL: $*"
-	rc=1
-}
+in_tmp
 
 # 30000 rows of three features, some outliers and missing values.
 awk 'BEGIN {

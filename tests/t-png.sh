@@ -12,22 +12,13 @@
 # give back byte for byte, for each mode and kind of input, among them
 # inputs whose best codes are too long, for the code-length alphabet
 # (skewed) and for the literals (deep).
-top=$(cd "$(dirname "$0")/.." && pwd)
-PATH=$top/bin:$top/tests/bin:$PATH
-LC_ALL=C
-export PATH LC_ALL
+. "$(dirname "$0")/tools/setup.sh"
 for tool in pngcheck pngtopnm gzip; do
 	command -v $tool >/dev/null 2>&1 || { echo "skipped: no $tool"; exit 0; }
 done
 tmp=$(mktemp -d) || exit 2
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 2' HUP INT PIPE TERM
-rc=0
-
-fail() {
-	echo "$*"
-	rc=1
-}
 
 # One number per line, so that line breaks do not matter.
 words() {

@@ -7,14 +7,10 @@
 # were armed for.  The dialogue itself is checked on standard input: the
 # replies to unknown commands, commands out of order and bad syntax.
 # The sink ends on SIGTERM and after its idle time.
-top=$(cd "$(dirname "$0")/.." && pwd)
-PATH=$top/bin:$top/tests/bin:$PATH
-LC_ALL=C
-export PATH LC_ALL
+. "$(dirname "$0")/tools/setup.sh"
 command -v msmtp >/dev/null 2>&1 || { echo "skipped: no msmtp"; exit 0; }
 tmp=$(mktemp -d) || exit 2
 pid=
-rc=0
 cleanup() {
 	[ "$rc" -ne 0 ] && [ -f "$tmp/msmtp.out" ] && cat "$tmp/msmtp.out"
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid"
@@ -25,11 +21,6 @@ trap 'exit 2' HUP INT PIPE TERM
 # msmtp must never read a configuration of this machine or this user.
 HOME=$tmp
 export HOME
-
-fail() {
-	echo "$*"
-	rc=1
-}
 
 # nap: a short wait, in tenths of a second where sleep allows it.
 nap() {

@@ -7,18 +7,9 @@
 # score panel, the peak of a million points kept.  The same input gives
 # the same bytes; a bad row leaves standard output empty; a terminal gets
 # no PNG; a write error is reported.
-top=$(cd "$(dirname "$0")/.." && pwd)
-PATH=$top/bin:$PATH
-LC_ALL=C
-export PATH LC_ALL
+. "$(dirname "$0")/tools/setup.sh"
 tmp=$(mktemp -d) || exit 2
 trap 'rm -rf "$tmp"' EXIT
-rc=0
-
-fail() {
-	echo "$*"
-	rc=1
-}
 
 # The palette of plot.h.
 BG="255 255 255"

@@ -4,10 +4,7 @@
 # token cache and TMPDIR inside it and clarify told not to wait, removed
 # at exit together with the servers whose pids are in cpid, spid, bpid
 # and hpid; fail, waitport, and job_conf, a small job of its own.
-top=$(cd "$(dirname "$0")/.." && pwd)
-PATH=$top/bin:$top/tests/bin:$PATH
-LC_ALL=C
-export PATH LC_ALL
+. "$(dirname "$0")/tools/setup.sh"
 
 command -v curl >/dev/null 2>&1 || { echo "skipped: no curl"; exit 0; }
 command -v msmtp >/dev/null 2>&1 || { echo "skipped: no msmtp"; exit 0; }
@@ -26,12 +23,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 2' HUP INT TERM
-rc=0
-
-fail() {
-	echo "FAIL: $*"
-	rc=1
-}
 
 ITEM=c1vcqk2005qb5nusljko
 ID=c8ktonqsahsmemfs7lv0
