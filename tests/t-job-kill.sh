@@ -18,10 +18,7 @@ mkdir "$tmp/shim" || exit 2
 
 # Three days of history, an hour apart a normal value, far-off points at :30.
 PLANT='2013-12-06T01:30:00Z 2013-12-06T02:30:00Z 2013-12-06T06:30:00Z'
-awk -F, 'NR > 1 && $1 >= "2013-12-03" && $1 < "2013-12-06" {
-	sub(/ /, "T", $1)
-	print $1 "Z," $2
-}' "$top/demo/data/machine_temperature_system_failure.csv" >"$tmp/hist"
+three_days >"$tmp/hist"
 med=$(cut -d, -f2 "$tmp/hist" | sort -n |
     awk '{ v[NR] = $1 } END { print v[int(NR / 2)] }')
 {

@@ -22,10 +22,7 @@ cd "$tmp" || exit 2
 
 {
 	echo "time,$ITEM"
-	awk -F, 'NR > 1 && $1 >= "2013-12-03" && $1 < "2013-12-06" {
-		sub(/ /, "T", $1)
-		print $1 "Z," $2
-	}' "$top/demo/data/machine_temperature_system_failure.csv"
+	three_days
 	echo "2013-12-06T00:30:00Z,500"
 } >data.csv
 fake-clarify -p cport -t 120 -c "$CID" -s "$SECRET" -d data.csv -r rec \

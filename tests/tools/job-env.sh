@@ -40,11 +40,7 @@ mkdir "$TMPDIR" || exit 2
 # history; after it a normal value every hour up to 2013-12-10 and the
 # PLANT points far off at 500.
 make_data() {
-	awk -F, 'NR > 1 && $1 >= "2013-12-03" && $1 < "2013-12-06" {
-		sub(/ /, "T", $1)
-		print $1 "Z," $2
-	}' "$top/demo/data/machine_temperature_system_failure.csv" \
-	    >"$tmp/hist"
+	three_days >"$tmp/hist"
 	med=$(cut -d, -f2 "$tmp/hist" | sort -n |
 	    awk '{ v[NR] = $1 } END { print v[int(NR / 2)] }')
 	echo "time,$ITEM" >"$tmp/data.csv"

@@ -3,7 +3,8 @@
 # built programs first on PATH; a private folder $tmp, with HOME, the
 # token cache and TMPDIR inside it and clarify told not to wait, removed
 # at exit together with the servers whose pids are in cpid, spid, bpid
-# and hpid; fail, waitport, and job_conf, a small job of its own.
+# and hpid; fail, three_days, waitport, and job_conf, a small job of its
+# own.
 . "$(dirname "$0")/tools/setup.sh"
 
 command -v curl >/dev/null 2>&1 || { echo "skipped: no curl"; exit 0; }
@@ -36,6 +37,15 @@ mkdir "$HOME" "$tmp/mail" "$tmp/t" || exit 2
 
 # waitport FILE: wait for a server to write its port into FILE; if it
 # never does, show what the servers said (their *.err files in $tmp).
+# three_days: the bundled series from 2013-12-03 to 2013-12-06 as
+# "time,value" rows, its times written as Clarify writes them; no header.
+three_days() {
+	awk -F, 'NR > 1 && $1 >= "2013-12-03" && $1 < "2013-12-06" {
+		sub(/ /, "T", $1)
+		print $1 "Z," $2
+	}' "$top/demo/data/machine_temperature_system_failure.csv"
+}
+
 waitport() {
 	n=0
 	while [ ! -s "$1" ]; do
