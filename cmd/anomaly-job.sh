@@ -395,6 +395,12 @@ lock() {
 		return
 	fi
 	p=$(cat "$l/pid" 2>/dev/null) || p=
+	if [ -z "$p" ]; then
+		# A run that has just made the folder writes its pid next;
+		# give it a moment before calling the holder unknown.
+		sleep 1
+		p=$(cat "$l/pid" 2>/dev/null) || p=
+	fi
 	if [ -z "$p" ] || kill -0 "$p" 2>/dev/null; then
 		busy "$p"
 	fi

@@ -5,7 +5,8 @@
 # same episode mails "More"; one after the quiet time starts a new
 # episode; a catch-up after missed runs covers the gap once; a failed
 # insert and a refused mail leave the mark and the next run finishes the
-# window without a second mail or insert; a held lock gives exit 75 and
+# window without a second mail or insert; a held lock gives exit 75,
+# naming its holder even when caught before the pid is written, and
 # a stale one is taken over; and the client secret is in no message.
 # After each step that ends well, every row after the training was
 # scored once, and every anomaly inserted and mailed once (verify).
@@ -189,9 +190,9 @@ s1=$?
 bpid=
 cat "$tmp/err1" "$tmp/err2" >>"$tmp/allerr"
 case $s1:$s2 in
-0:75)	grep -q 'another run holds the lock (pid [0-9]*)' "$tmp/err2" ||
+0:75)	grep -q 'another run holds the lock (pid [0-9][0-9]*)' "$tmp/err2" ||
 	    fail "lock: $(cat "$tmp/err2")" ;;
-75:0)	grep -q 'another run holds the lock (pid [0-9]*)' "$tmp/err1" ||
+75:0)	grep -q 'another run holds the lock (pid [0-9][0-9]*)' "$tmp/err1" ||
 	    fail "lock: $(cat "$tmp/err1")" ;;
 *)	fail "lock: statuses $s1 and $s2" ;;
 esac
@@ -208,6 +209,26 @@ job 2013-12-09T08:00:00Z
 [ $? -eq 75 ] || fail "held lock: not 75"
 grep -q "another run holds the lock (pid $bpid)" "$tmp/err" ||
     fail "held lock: $(cat "$tmp/err")"
+
+# A lock without its pid yet: the run waits a moment (its sleep, here
+# one that writes the pid meanwhile) and names the holder; a lock
+# still without one is held by a run unknown.
+mkdir "$tmp/bin"
+printf '#!/bin/sh\necho %s >"%s"\n' "$bpid" "$tmp/state/lock/pid" \
+    >"$tmp/bin/sleep"
+chmod +x "$tmp/bin/sleep"
+rm "$tmp/state/lock/pid"
+PATH=$tmp/bin:$PATH job 2013-12-09T08:00:00Z
+[ $? -eq 75 ] || fail "pid late: not 75"
+grep -q "another run holds the lock (pid $bpid)" "$tmp/err" ||
+    fail "pid late: $(cat "$tmp/err")"
+printf '#!/bin/sh\n' >"$tmp/bin/sleep"
+rm "$tmp/state/lock/pid"
+PATH=$tmp/bin:$PATH job 2013-12-09T08:00:00Z
+[ $? -eq 75 ] || fail "no pid: not 75"
+grep -q "another run holds the lock (pid unknown)" "$tmp/err" ||
+    fail "no pid: $(cat "$tmp/err")"
+echo "$bpid" >"$tmp/state/lock/pid"
 kill "$bpid"
 wait "$bpid" 2>/dev/null
 bpid=
