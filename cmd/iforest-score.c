@@ -437,6 +437,8 @@ report(const struct options *o, const struct iforest *f,
 	    "from -T" : "from the model", took);
 }
 
+static char outbuf[1 << 20];
+
 int
 main(int argc, char *argv[])
 {
@@ -464,6 +466,8 @@ main(int argc, char *argv[])
 	}
 	if (isatty(STDOUT_FILENO))
 		setvbuf(stdout, NULL, _IOLBF, 0);
+	else
+		setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
 
 	rc = score(fd, &o, f, &n);
 	diag_close_input(fd);
