@@ -813,8 +813,8 @@ fail:
  * itself, walked the same way but with child indices stored in the node,
  * for as many steps as the deepest tree of a group.
  *
- * Either way, the path lengths are summed tree by tree in the order the
- * plain walk uses, from the same leaf values, so no result changes.
+ * Either way, the same leaf values are summed exactly (see struct sum),
+ * so no result changes.
  */
 struct cnode {
 	double	 split;
@@ -845,7 +845,8 @@ struct iforest_index {
 	uint32_t *steps;	/* per group of trees: depth of the deepest */
 	unsigned depth;		/* complete trees: levels of splits, D */
 	struct cnode *split;	/* each tree's 2^D - 1 splits in turn */
-	double	*leaf;		/* each tree's 2^D bottom path lengths */
+	uint64_t *leaf;		/* each tree's 2^D bottom path lengths, in
+				   units of 2^-52 (see units_of) */
 	uint64_t *sv;		/* the splits' values as keys (see key_of),
 				   and their features */
 	uint32_t *off;		/* times LANES, apart (see complete_block) */
@@ -888,42 +889,70 @@ score_of(double c, double h)
 }
 
 /*
- * The sum of the trees' path lengths, kept exactly as hi + lo by Knuth's
- * TwoSum: path lengths are 0 or in [1, 64), all multiples of 2^-52, so
- * the rounding errors collected in lo add up without loss.  The mean is
- * then rounded once.  This makes the mean of equal path lengths that
- * very value, so that every tree a single leaf of psi rows gives a score
- * of exactly 0.5, as it must, instead of a hair above or below.
+ * The sum of the trees' path lengths, kept exactly as a whole number of
+ * units of 2^-52.  A path length is 0 or in [1, 64), so a multiple of
+ * 2^-52 and a whole number of units below 2^58; the sum of up to
+ * IFOREST_MAXTREES of them, below 2^75, is lo plus 2^64 times the carries
+ * counted in hi.  Whole numbers add faster than doubles can be added
+ * exactly, and their sum is the same in any order.  The mean is then
+ * rounded once, to the nearest double.  So the mean of equal path
+ * lengths is that very value, and every tree a single leaf of psi rows
+ * gives a score of exactly 0.5, as it must, not a hair above or below.
  */
 struct sum {
-	double	 hi, lo;
+	uint64_t lo, hi;
 };
 
-static inline void
-sum_add(struct sum *a, double v)
+/* A path length in units of 2^-52: exact, for the reason above. */
+static inline uint64_t
+units_of(double pathlen)
 {
-	double s, b, e1, e2;
-
-	s = a->hi + v;
-	b = s - a->hi;
-	e1 = s - b;
-	e1 = a->hi - e1;
-	e2 = v - b;
-	a->hi = s;
-	a->lo += e1 + e2;
+	return (uint64_t)(pathlen * 0x1p52);
 }
 
-/* (hi + lo) / N: the remainder of hi / N is exact through fma. */
-static double
-sum_mean(const struct sum *a, double n)
+static inline void
+sum_add(struct sum *a, uint64_t units)
 {
-	double q, r;
+	a->lo += units;
+	a->hi += a->lo < units;
+}
 
-	q = a->hi / n;
-	r = fma(-q, n, a->hi);
-	r = r + a->lo;
-	r = r / n;
-	return q + r;
+/*
+ * The sum divided by N, rounded to nearest.  The quotient Q and remainder
+ * R come from a long division 32 bits at a time, which needs N < 2^32.
+ * Q is below 2^58, as the mean is a path length's size; below 2^53 the
+ * double Q is exact, and adding R / N rounds as the exact fraction would,
+ * since R / N is never within 2^-33 of a half without being one.  Above,
+ * Q loses SHIFT low bits, rounded with R as the tie-breaker.
+ */
+static double
+sum_mean(const struct sum *a, size_t n)
+{
+	uint64_t t, q, r, m, rest, half;
+	int shift, up;
+
+	if (a->hi == 0) {
+		/* The common case: one division. */
+		q = a->lo / n;
+		r = a->lo % n;
+	} else {
+		r = a->hi % n;
+		t = r << 32 | a->lo >> 32;
+		q = t / n << 32;
+		r = t % n;
+		t = r << 32 | (a->lo & 0xffffffff);
+		q += t / n;
+		r = t % n;
+	}
+	if (q < (uint64_t)1 << 53)
+		return ((double)q + (double)r / (double)n) * 0x1p-52;
+	for (shift = 1; q >> shift >= (uint64_t)1 << 53; shift++)
+		continue;
+	m = q >> shift;
+	rest = q & (((uint64_t)1 << shift) - 1);
+	half = (uint64_t)1 << (shift - 1);
+	up = rest > half || (rest == half && (r > 0 || (m & 1)));
+	return ldexp((double)(m + (uint64_t)up), shift - 52);
 }
 
 static void
@@ -1028,8 +1057,8 @@ build_breaks(const struct iforest *f, struct iforest_index *ix)
 	for (i = 0, k = 0; ; k++) {
 		sum.hi = sum.lo = 0;
 		for (t = 0; t < f->ntree; t++)
-			sum_add(&sum, leaf[pos[t]]);
-		ix->h[k] = sum_mean(&sum, (double)f->ntree);
+			sum_add(&sum, units_of(leaf[pos[t]]));
+		ix->h[k] = sum_mean(&sum, f->ntree);
 		ix->score[k] = score_of(c, ix->h[k]);
 		if (i == ncut)
 			break;
@@ -1156,8 +1185,7 @@ build_complete(const struct iforest *f, struct iforest_index *ix)
 {
 	const struct iforest_node *nd;
 	struct cnode *split;
-	double *leaf;
-	uint64_t *sv;
+	uint64_t *leaf, *sv;
 	uint32_t *off;
 	size_t t, i, k, most = 0, nsplit, c, first, count;
 	uint32_t *depth, *pos, d, deepest = 0;
@@ -1214,7 +1242,7 @@ build_complete(const struct iforest *f, struct iforest_index *ix)
 			count = (size_t)1 << (deepest - d);
 			first = (c + 1) * count - 1 - nsplit;
 			for (k = 0; k < count; k++)
-				leaf[first + k] = nd->pathlen;
+				leaf[first + k] = units_of(nd->pathlen);
 		}
 	}
 	rc = 0;
@@ -1328,7 +1356,7 @@ flat_walk(const struct iforest_index *ix, size_t t, size_t n,
 			at[g] = nd->r ^ ((nd->l ^ nd->r) & left);
 		}
 	for (g = 0; g < n; g++)
-		sum_add(sum, base[g][at[g]].v);
+		sum_add(sum, units_of(base[g][at[g]].v));
 }
 
 /* Walk N complete trees from T side by side; add to *SUM. */
@@ -1337,7 +1365,7 @@ complete_walk(const struct iforest_index *ix, size_t t, size_t n,
     const double *row, struct sum *sum)
 {
 	const struct cnode *split, *nd;
-	const double *leaf;
+	const uint64_t *leaf;
 	size_t at[WALK_GROUP], nsplit, g;
 	unsigned s;
 
@@ -1377,7 +1405,7 @@ grouped_pathlen(const struct iforest *f, const double *row, walk_fn *walk)
 		walk(f->index, t, WALK_GROUP, row, &sum);
 	if (t < f->ntree)
 		walk(f->index, t, f->ntree - t, row, &sum);
-	return sum_mean(&sum, (double)f->ntree);
+	return sum_mean(&sum, f->ntree);
 }
 
 double
@@ -1399,9 +1427,9 @@ iforest_pathlen(const struct iforest *f, const double *row)
 		i = 0;
 		while ((nd = &node[i])->feature >= 0)
 			i = row[nd->feature] <= nd->split ? i + 1 : nd->right;
-		sum_add(&sum, nd->pathlen);
+		sum_add(&sum, units_of(nd->pathlen));
 	}
-	return sum_mean(&sum, (double)f->ntree);
+	return sum_mean(&sum, f->ntree);
 }
 
 double
@@ -1444,7 +1472,7 @@ complete_block(const struct iforest *f, const double *rows, size_t n,
 {
 	const struct iforest_index *ix = f->index;
 	const uint64_t *sv, *xg;
-	const double *leaf;
+	const uint64_t *leaf;
 	const uint32_t *off;
 	struct sum sum[ROW_BLOCK];
 	/* The lanes' slots, written out: in an array, gcc -O2 keeps them
@@ -1526,12 +1554,12 @@ complete_block(const struct iforest *f, const double *rows, size_t n,
 			at[r + 14] = a14;
 			at[r + 15] = a15;
 		}
-		/* Tree by tree, as for one row: the same sums. */
+		/* Exact sums: in this order as in any other, the same. */
 		for (r = 0; r < n; r++)
 			sum_add(&sum[r], leaf[at[r]]);
 	}
 	for (r = 0; r < n; r++)
-		score[r] = score_of(c, sum_mean(&sum[r], (double)f->ntree));
+		score[r] = score_of(c, sum_mean(&sum[r], f->ntree));
 }
 
 /*

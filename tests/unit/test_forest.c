@@ -188,6 +188,62 @@ test_hand_built(void)
 	CHECK(iforest_score(&f, row) == 0.5);
 }
 
+/*
+ * The mean path length is the exact mean rounded to nearest, ties to
+ * even, whatever the order of the trees.  Each of N trees splits at 0
+ * into leaves of S and 1000 - S rows, and the row goes left, so tree t
+ * adds 1 + c(S_t), which is 1 for S = 1.  Path lengths of at least 1 are
+ * whole numbers of units of 2^-52, so the check is in whole numbers: with
+ * the mean M units, of which the last place is worth U units, the exact
+ * mean SUM / N is at most U / 2 away, and at U / 2 only if M / U is even.
+ */
+static void
+test_mean_rounding(void)
+{
+	struct iforest_node node[16][3];
+	struct iforest_tree tr[16], rev[16];
+	struct iforest f;
+	struct rng r;
+	double row[1] = { -1 }, h, hrev;
+	uint64_t sum, m, u, dist;
+	size_t n, t, trial, bad = 0, reordered = 0;
+
+	rng_seed(&r, 11);
+	memset(&f, 0, sizeof f);
+	f.nfeature = 1;
+	f.psi = 1000;
+	f.threshold = 0.5;
+	for (trial = 0; trial < 20000; trial++) {
+		n = 1 + (size_t)rng_below(&r, 16);
+		sum = 0;
+		for (t = 0; t < n; t++) {
+			/* Leaves of one row often, for means below 2. */
+			uint32_t size = rng_below(&r, 4) ? 1 :
+			    1 + (uint32_t)rng_below(&r, 999);
+
+			set_split(&node[t][0], 0, 0, 0, 2);
+			set_leaf(&node[t][1], 1, size);
+			set_leaf(&node[t][2], 1, 1000 - size);
+			tr[t] = (struct iforest_tree){ 3, node[t] };
+			rev[n - 1 - t] = tr[t];
+			sum += (uint64_t)(node[t][1].pathlen * 0x1p52);
+		}
+		f.ntree = n;
+		f.tree = tr;
+		h = iforest_pathlen(&f, row);
+		f.tree = rev;
+		hrev = iforest_pathlen(&f, row);
+		reordered += memcmp(&h, &hrev, sizeof h) != 0;
+		m = (uint64_t)(h * 0x1p52);
+		u = (uint64_t)1 << ilogb(h);
+		dist = m * n > sum ? m * n - sum : sum - m * n;
+		if (2 * dist > u * n || (2 * dist == u * n && (m / u) % 2))
+			bad++;
+	}
+	CHECK(bad == 0);
+	CHECK(reordered == 0);
+}
+
 /* 1000 rows around the origin and 5 far away: those 5 score highest. */
 static void
 test_outliers(void)
@@ -1064,6 +1120,7 @@ main(void)
 	test_c();
 	test_between();
 	test_hand_built();
+	test_mean_rounding();
 	test_outliers();
 	test_constant();
 	test_neutral();
