@@ -109,25 +109,46 @@ det_log1m(double w)
 	return -2 * sum;
 }
 
+/*
+ * X times 2^N, as ldexp gives it, but without the call when 2^N is a
+ * normal double: the product is then rounded once, as ldexp rounds it.
+ */
+static double
+times_pow2(double x, int n)
+{
+	uint64_t bits;
+	double p;
+
+	if (n < -1022 || n > 1023)
+		return ldexp(x, n);
+	bits = (uint64_t)(n + 1023) << 52;
+	memcpy(&p, &bits, sizeof p);
+	return x * p;
+}
+
+/* One step of det_exp2's series, from its last term K down. */
+#define TERM(k)	(sum = sum * r / (k) + 1)
+
 /* 2^X for X <= 0 (or moderately positive): exact for whole X. */
 static double
 det_exp2(double x)
 {
-	double n, r, sum, term;
-	int k;
+	double n, r, sum;
 
 	if (x < -1100)
 		return 0;
 	n = floor(x);
 	r = x - n;			/* exact, in [0, 1) */
 	r = r * LN2;
+	/* The series 1 + r (1 + r/2 (1 + r/3 (...))), written out so that
+	 * each k is a constant: dividing by 1, 2, 4, 8 or 16 is then done as
+	 * multiplying by the exact inverse: the same result, without the
+	 * wait on a division. */
 	sum = 1;
-	for (k = 18; k >= 1; k--) {
-		term = sum * r;
-		term = term / k;
-		sum = term + 1;
-	}
-	return ldexp(sum, (int)n);
+	TERM(18); TERM(17); TERM(16); TERM(15); TERM(14); TERM(13);
+	TERM(12); TERM(11); TERM(10); TERM(9); TERM(8); TERM(7);
+	TERM(6); TERM(5); TERM(4); TERM(3); TERM(2); TERM(1);
+	return times_pow2(sum, (int)n);
 }
 
 /* e^X, X <= 0. */
