@@ -437,6 +437,7 @@ report(const struct options *o, const struct iforest *f,
 	    "from -T" : "from the model", took);
 }
 
+/* Standard output's buffer when it is not a terminal (see main). */
 static char outbuf[1 << 20];
 
 int
@@ -464,6 +465,8 @@ main(int argc, char *argv[])
 		iforest_free(f);
 		return EXIT_FAIL;
 	}
+	/* A terminal sees each line; anything else gets large blocks, as
+	 * stdio's own buffer of a few KiB costs a write call per batch. */
 	if (isatty(STDOUT_FILENO))
 		setvbuf(stdout, NULL, _IOLBF, 0);
 	else
