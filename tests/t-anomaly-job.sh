@@ -201,14 +201,24 @@ check lock 2013-12-09T06:00:00Z 8
 verify lock
 [ ! -d "$tmp/state/lock" ] || fail "lock: left behind"
 
+# locked_out WHAT HOLDER [DIR]: a run, with DIR first on PATH, finds the
+# lock held, and exits 75 naming HOLDER.
+locked_out() {
+	path=$PATH
+	[ -z "${3:-}" ] || PATH=$3:$PATH
+	job 2013-12-09T08:00:00Z
+	st=$?
+	PATH=$path
+	[ "$st" -eq 75 ] || fail "$1: not 75"
+	grep -q "another run holds the lock (pid $2)" "$tmp/err" ||
+	    fail "$1: $(cat "$tmp/err")"
+}
+
 # A lock held by a live process; then by a dead one, taken over.
 sleep 30 &
 bpid=$!
 mkdir "$tmp/state/lock" && echo "$bpid" >"$tmp/state/lock/pid"
-job 2013-12-09T08:00:00Z
-[ $? -eq 75 ] || fail "held lock: not 75"
-grep -q "another run holds the lock (pid $bpid)" "$tmp/err" ||
-    fail "held lock: $(cat "$tmp/err")"
+locked_out "held lock" "$bpid"
 
 # A lock without its pid yet: the run waits a moment (its sleep, here
 # one that writes the pid meanwhile) and names the holder; a lock
@@ -218,16 +228,10 @@ printf '#!/bin/sh\necho %s >"%s"\n' "$bpid" "$tmp/state/lock/pid" \
     >"$tmp/bin/sleep"
 chmod +x "$tmp/bin/sleep"
 rm "$tmp/state/lock/pid"
-PATH=$tmp/bin:$PATH job 2013-12-09T08:00:00Z
-[ $? -eq 75 ] || fail "pid late: not 75"
-grep -q "another run holds the lock (pid $bpid)" "$tmp/err" ||
-    fail "pid late: $(cat "$tmp/err")"
+locked_out "pid late" "$bpid" "$tmp/bin"
 printf '#!/bin/sh\n' >"$tmp/bin/sleep"
 rm "$tmp/state/lock/pid"
-PATH=$tmp/bin:$PATH job 2013-12-09T08:00:00Z
-[ $? -eq 75 ] || fail "no pid: not 75"
-grep -q "another run holds the lock (pid unknown)" "$tmp/err" ||
-    fail "no pid: $(cat "$tmp/err")"
+locked_out "no pid" unknown "$tmp/bin"
 echo "$bpid" >"$tmp/state/lock/pid"
 kill "$bpid"
 wait "$bpid" 2>/dev/null
