@@ -397,11 +397,14 @@ score(int fd, const struct options *o, const struct iforest *f,
 		    batch_write(b, o, f, thr, &out, n) == -1)
 			goto nomem;
 	}
-	/* The rows before a bad one are written before it is reported. */
+	/* The rows before a bad one are written, and flushed, before it is
+	 * reported: a log that takes both outputs keeps their order. */
 	if (batch_write(b, o, f, thr, &out, n) == -1)
 		goto nomem;
-	if (rc == -1)
+	if (rc == -1) {
+		fflush(stdout);
 		diag_err(file, &e);
+	}
 	else
 		rc = 0;
 	goto out;

@@ -222,6 +222,15 @@ sleep 2
 wait
 [ "$(wc -l <live.csv)" -eq 3 ] || fail "live input: $(cat live.csv)"
 
+# A bad row after many good ones: they are scored and written, and the
+# message comes after them where both outputs go to one file.
+{ cat long.csv; echo '200000,x,1'; } >badlast.csv
+iforest-score -m m badlast.csv >log 2>&1
+[ $? -eq 1 ] || fail "a bad last row: not status 1"
+[ "$(wc -l <log)" -eq 200002 ] || fail "a bad last row: $(wc -l <log) lines"
+tail -n 1 log | grep -q '^iforest-score: badlast.csv:200002: ' ||
+    fail "a bad last row: not last: $(grep -n 'iforest-score:' log)"
+
 # 10. A reader that goes away ends the programs quietly.
 iforest-score -m m long.csv 2>err | head -n 1 >/dev/null
 [ -s err ] && fail "iforest-score | head: $(cat err)"
