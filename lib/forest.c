@@ -126,8 +126,17 @@ times_pow2(double x, int n)
 	return x * p;
 }
 
-/* One step of det_exp2's series, from its last term K down. */
-#define TERM(k)	(sum = sum * r / (k) + 1)
+/* One step of det_exp2's series, from its last term K down: SUM r / K + 1,
+ * in statements apart (see the top of this file). */
+static inline double
+term(double sum, double r, double k)
+{
+	double t;
+
+	t = sum * r;
+	t = t / k;
+	return t + 1;
+}
 
 /* 2^X for X <= 0 (or moderately positive): exact for whole X. */
 static double
@@ -145,9 +154,24 @@ det_exp2(double x)
 	 * multiplying by the exact inverse: the same result, without the
 	 * wait on a division. */
 	sum = 1;
-	TERM(18); TERM(17); TERM(16); TERM(15); TERM(14); TERM(13);
-	TERM(12); TERM(11); TERM(10); TERM(9); TERM(8); TERM(7);
-	TERM(6); TERM(5); TERM(4); TERM(3); TERM(2); TERM(1);
+	sum = term(sum, r, 18);
+	sum = term(sum, r, 17);
+	sum = term(sum, r, 16);
+	sum = term(sum, r, 15);
+	sum = term(sum, r, 14);
+	sum = term(sum, r, 13);
+	sum = term(sum, r, 12);
+	sum = term(sum, r, 11);
+	sum = term(sum, r, 10);
+	sum = term(sum, r, 9);
+	sum = term(sum, r, 8);
+	sum = term(sum, r, 7);
+	sum = term(sum, r, 6);
+	sum = term(sum, r, 5);
+	sum = term(sum, r, 4);
+	sum = term(sum, r, 3);
+	sum = term(sum, r, 2);
+	sum = term(sum, r, 1);
 	return times_pow2(sum, (int)n);
 }
 
