@@ -189,13 +189,28 @@ test_hand_built(void)
 }
 
 /*
+ * Is H the mean, rounded to nearest with ties to even, of N path lengths
+ * that add up to N BASE + EXCESS units of 2^-52, where BASE, a path
+ * length in units, is no more than H?  With H = M units, of which the last
+ * place is worth U units, the exact mean BASE + EXCESS / N is at most
+ * U / 2 away, and at U / 2 only if M / U is even.
+ */
+static int
+rounded(double h, size_t n, uint64_t base, uint64_t excess)
+{
+	uint64_t m = (uint64_t)(h * 0x1p52), u = (uint64_t)1 << ilogb(h);
+	uint64_t d = (m - base) * n;
+	uint64_t dist = d > excess ? d - excess : excess - d;
+
+	return 2 * dist < u * n || (2 * dist == u * n && (m / u) % 2 == 0);
+}
+
+/*
  * The mean path length is the exact mean rounded to nearest, ties to
  * even, whatever the order of the trees.  Each of N trees splits at 0
  * into leaves of S and 1000 - S rows, and the row goes left, so tree t
  * adds 1 + c(S_t), which is 1 for S = 1.  Path lengths of at least 1 are
- * whole numbers of units of 2^-52, so the check is in whole numbers: with
- * the mean M units, of which the last place is worth U units, the exact
- * mean SUM / N is at most U / 2 away, and at U / 2 only if M / U is even.
+ * whole numbers of units of 2^-52, so rounded() checks in whole numbers.
  */
 static void
 test_mean_rounding(void)
@@ -205,7 +220,7 @@ test_mean_rounding(void)
 	struct iforest f;
 	struct rng r;
 	double row[1] = { -1 }, h, hrev;
-	uint64_t sum, m, u, dist;
+	uint64_t sum;
 	size_t n, t, trial, bad = 0, reordered = 0;
 
 	rng_seed(&r, 11);
@@ -234,14 +249,77 @@ test_mean_rounding(void)
 		f.tree = rev;
 		hrev = iforest_pathlen(&f, row);
 		reordered += memcmp(&h, &hrev, sizeof h) != 0;
-		m = (uint64_t)(h * 0x1p52);
-		u = (uint64_t)1 << ilogb(h);
-		dist = m * n > sum ? m * n - sum : sum - m * n;
-		if (2 * dist > u * n || (2 * dist == u * n && (m / u) % 2))
-			bad++;
+		bad += !rounded(h, n, 0, sum);
 	}
 	CHECK(bad == 0);
 	CHECK(reordered == 0);
+}
+
+/*
+ * The same with hundreds to thousands of trees of psi = 2^20 rows, whose
+ * path lengths add up past 2^64 units: N - 1 trees alike, with a leaf of
+ * SA rows, and somewhere among them one with SB >= SA rows; every way of
+ * scoring gives the same bits (the plain walk, the breakpoints of one
+ * feature, the complete trees of two).
+ */
+static void
+test_mean_wide(void)
+{
+	enum { MOST = 5000 };
+	struct iforest_node a[3], b[3];
+	struct iforest_tree *tr = malloc(MOST * sizeof *tr);
+	struct iforest f;
+	struct rng r;
+	double row[2] = { -1, 0 }, h[3];
+	uint64_t ua, ub, psi = (uint64_t)1 << 20;
+	uint32_t sa, sb;
+	size_t n, t, at, k, trial, bad = 0, differ = 0, past = 0, used = 0;
+
+	if (tr == NULL) {
+		CHECK(!"out of memory");
+		return;
+	}
+	rng_seed(&r, 12);
+	memset(&f, 0, sizeof f);
+	f.psi = psi;
+	f.threshold = 0.5;
+	for (trial = 0; trial < 200; trial++) {
+		n = 200 + (size_t)rng_below(&r, MOST - 200);
+		sa = 1 + (uint32_t)rng_below(&r, psi - 1);
+		sb = sa + (uint32_t)rng_below(&r, psi - sa);
+		set_split(&a[0], 0, 0, 0, 2);
+		set_leaf(&a[1], 1, sa);
+		set_leaf(&a[2], 1, (uint32_t)(psi - sa));
+		set_split(&b[0], 0, 0, 0, 2);
+		set_leaf(&b[1], 1, sb);
+		set_leaf(&b[2], 1, (uint32_t)(psi - sb));
+		at = (size_t)rng_below(&r, n);
+		for (t = 0; t < n; t++)
+			tr[t] = (struct iforest_tree){ 3, t == at ? b : a };
+		ua = (uint64_t)(a[1].pathlen * 0x1p52);
+		ub = (uint64_t)(b[1].pathlen * 0x1p52);
+		past += ua > UINT64_MAX / n;
+		f.tree = tr;
+		for (k = 0; k < 3; k++) {
+			f.ntree = n;
+			f.nfeature = k == 2 ? 2 : 1;
+			if (k > 0) {
+				iforest_prepare(&f);
+				used += f.index != NULL;
+			}
+			h[k] = iforest_pathlen(&f, row);
+			f.ntree = 0;
+			iforest_prepare(&f);	/* frees the index */
+		}
+		differ += memcmp(&h[0], &h[1], sizeof *h) != 0 ||
+		    memcmp(&h[0], &h[2], sizeof *h) != 0;
+		bad += !rounded(h[0], n, ua, ub - ua);
+	}
+	CHECK(past > 150);
+	CHECK(used == 2 * trial);
+	CHECK(bad == 0);
+	CHECK(differ == 0);
+	free(tr);
 }
 
 /* 1000 rows around the origin and 5 far away: those 5 score highest. */
@@ -1121,6 +1199,7 @@ main(void)
 	test_between();
 	test_hand_built();
 	test_mean_rounding();
+	test_mean_wide();
 	test_outliers();
 	test_constant();
 	test_neutral();
