@@ -404,8 +404,7 @@ score(int fd, const struct options *o, const struct iforest *f,
 	if (rc == -1) {
 		fflush(stdout);
 		diag_err(file, &e);
-	}
-	else
+	} else
 		rc = 0;
 	goto out;
 

@@ -997,7 +997,7 @@ sum_mean(const struct sum *a, size_t n)
 	rest = q & (((uint64_t)1 << shift) - 1);
 	half = (uint64_t)1 << (shift - 1);
 	up = rest > half || (rest == half && (r > 0 || (m & 1)));
-	return ldexp((double)(m + (uint64_t)up), shift - 52);
+	return times_pow2((double)(m + (uint64_t)up), shift - 52);
 }
 
 static void
